@@ -1,0 +1,16 @@
+# Every third-party dependency, found from Debian 12 packages (scripts/setup.sh installs them).
+# Nothing is downloaded or vendored.
+find_package(OpenSSL 3 REQUIRED)
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS json url system)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(PostgreSQL REQUIRED)
+if(WIK_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(WIK_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

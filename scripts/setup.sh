@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, testing and running wik needs.
+# Idempotent: run it as root on a fresh Debian 12 machine, run it again at any time.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it calls apt-get install)" >&2
+  exit 1
+fi
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # libraries (DESIGN.md section 4)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  libssl-dev libsqlite3-dev libpq-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libcli11-dev libsodium-dev libpng-dev libicu-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev openssl python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "setup.sh: all ${#packages[@]} packages present"

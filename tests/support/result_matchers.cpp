@@ -1,0 +1,2 @@
+// Anchors the wik_test_support library; the matchers themselves are header-only.
+#include "support/result_matchers.h"
