@@ -21,3 +21,8 @@ find_program(WIK_CCACHE ccache)
 if(WIK_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   set(CMAKE_CXX_COMPILER_LAUNCHER "${WIK_CCACHE}")
 endif()
+
+if(WIK_FUZZ_ENGINE STREQUAL "libfuzzer")
+  # Coverage instrumentation for every library the fuzz targets link, not only the targets.
+  target_compile_options(wik_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
