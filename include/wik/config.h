@@ -1,0 +1,67 @@
+// wik::Config: the kit's settings, as loaded from wik.toml and the environment.
+//
+// Every field starts at its documented default, so a default-constructed Config is what wik runs on
+// without a configuration file. The loader (config/config.h inside the kit) fills it in and checks
+// every value; docs/configuration.md lists each setting with its environment variable. Secrets
+// (the app secret, the PostgreSQL URL, the key ring) are wik::Secret values that never render, and
+// come only from files or environment variables, never from wik.toml itself.
+// A plain value type: copyable, no invariants beyond those the loader checks.
+#pragma once
+
+#include <wik/secret.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace wik {
+
+enum class StoreEngine { kSqlite, kPostgres };
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
+enum class LogFormat { kText, kJson };
+
+// [app]: the Workplace app this integration is.
+struct AppConfig {
+  std::string id;                                      // digits only; empty until configured
+  Secret secret;                                       // empty until configured
+  std::string graph_url = "https://graph.workplace.com";  // no trailing '/'
+  std::string graph_version = "v3.2";
+};
+
+// [server]: where `wik serve` listens.
+struct ServerConfig {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port
+  unsigned threads = 0;       // I/O threads; 0: one per CPU core
+  std::string public_url;     // the https URL Workplace reaches this server at; empty until configured
+};
+
+// [store]: where installs, tokens and events are kept.
+struct StoreConfig {
+  StoreEngine engine = StoreEngine::kSqlite;
+  std::filesystem::path sqlite_path = "wik.db";
+  Secret postgres_url;  // may hold a password; required when engine is kPostgres
+};
+
+// [keys]: the key ring that seals access tokens at rest (docs/key-ring.md).
+struct KeysConfig {
+  std::optional<Secret> ring;  // the ring's text, parsed by core::KeyRing::parse
+};
+
+// [log]: also what log::init_logging takes.
+struct LogOptions {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kText;
+};
+
+struct Config {
+  AppConfig app;
+  ServerConfig server;
+  StoreConfig store;
+  KeysConfig keys;
+  LogOptions log;
+  std::string source = "defaults";  // the configuration file's path, or "defaults" without one
+};
+
+}  // namespace wik

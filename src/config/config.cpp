@@ -1,0 +1,439 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <map>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "config/secret_file.h"
+
+namespace wik::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxConfigFileSize = 1024 * 1024;
+constexpr std::string_view kDefaultConfigFile = "wik.toml";
+constexpr std::string_view kFilePath = "a file path";
+
+// The TOML type a setting takes in wik.toml. In the environment every value is text.
+enum class ValueType { kString, kInteger };
+
+// A plain setting: `key` in wik.toml, or the variable WIK_<KEY>.
+struct Setting {
+  std::string_view key;       // "server.port"
+  ValueType type;
+  std::string_view expected;  // what a valid value looks like, for error reasons
+  bool (*apply)(std::string_view text, Config& config);  // stores a valid `text`; false if it is invalid
+};
+
+// A secret: the variable WIK_<KEY>, or the file named by `file_key` (in wik.toml or its variable).
+struct SecretSetting {
+  std::string_view key;       // "app.secret"
+  std::string_view file_key;  // "app.secret_file"
+  void (*store)(Secret value, Config& config);
+};
+
+template <class E>
+struct Choice {
+  std::string_view name;
+  E value;
+};
+
+constexpr std::array<Choice<StoreEngine>, 2> kEngines = {{{"sqlite", StoreEngine::kSqlite},
+                                                          {"postgres", StoreEngine::kPostgres}}};
+constexpr std::array<Choice<LogLevel>, 6> kLevels = {{{"trace", LogLevel::kTrace},
+                                                      {"debug", LogLevel::kDebug},
+                                                      {"info", LogLevel::kInfo},
+                                                      {"warn", LogLevel::kWarn},
+                                                      {"error", LogLevel::kError},
+                                                      {"off", LogLevel::kOff}}};
+constexpr std::array<Choice<LogFormat>, 2> kFormats = {{{"text", LogFormat::kText}, {"json", LogFormat::kJson}}};
+
+char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool is_digits(std::string_view text) {
+  return !text.empty() && std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Returns true for non-empty text of visible ASCII characters only (no spaces, controls or UTF-8).
+bool is_visible_ascii(std::string_view text) {
+  return !text.empty() && std::ranges::all_of(text, [](char c) { return c > ' ' && c < '\x7f'; });
+}
+
+// Stores `text` in `target` when it is `valid`; returns `valid`.
+bool assign_if(bool valid, std::string_view text, std::string& target) {
+  if (valid) target = std::string(text);
+  return valid;
+}
+
+template <class T>
+bool assign_number(std::string_view text, T max, T& target) {
+  unsigned long long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value > max) return false;
+  target = static_cast<T>(value);
+  return true;
+}
+
+template <class E, std::size_t N>
+bool assign_choice(std::string_view text, const std::array<Choice<E>, N>& choices, E& target) {
+  for (const Choice<E>& choice : choices) {
+    if (std::ranges::equal(text, choice.name, {}, to_lower)) {
+      target = choice.value;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Stores an http:// or https:// URL with a host, without trailing '/'.
+bool assign_url(std::string_view text, std::string& target) {
+  const std::size_t scheme = text.starts_with("https://") ? 8 : text.starts_with("http://") ? 7 : 0;
+  if (scheme == 0 || !is_visible_ascii(text)) return false;
+  while (text.size() > scheme && text.back() == '/') text.remove_suffix(1);
+  if (text.size() == scheme || text[scheme] == '/') return false;
+  target = std::string(text);
+  return true;
+}
+
+bool is_graph_version(std::string_view text) {
+  const std::size_t dot = text.find('.');
+  return text.starts_with('v') && dot != std::string_view::npos && is_digits(text.substr(1, dot - 1)) &&
+         is_digits(text.substr(dot + 1));
+}
+
+// Every plain setting, in the order they are checked (and documented in docs/configuration.md).
+constexpr std::array<Setting, 11> kSettings = {{
+    {"app.id", ValueType::kString, "a string of digits",
+     [](std::string_view text, Config& config) { return assign_if(is_digits(text), text, config.app.id); }},
+    {"app.graph_url", ValueType::kString, "an http:// or https:// URL",
+     [](std::string_view text, Config& config) { return assign_url(text, config.app.graph_url); }},
+    {"app.graph_version", ValueType::kString, "a Graph API version such as v3.2",
+     [](std::string_view text, Config& config) {
+       return assign_if(is_graph_version(text), text, config.app.graph_version);
+     }},
+    {"server.address", ValueType::kString, "a host name or IP address",
+     [](std::string_view text, Config& config) {
+       return assign_if(is_visible_ascii(text), text, config.server.address);
+     }},
+    {"server.port", ValueType::kInteger, "an integer 0-65535",
+     [](std::string_view text, Config& config) {
+       return assign_number(text, std::uint16_t{65535}, config.server.port);
+     }},
+    {"server.threads", ValueType::kInteger, "an integer 0-1024 (0: one per CPU core)",
+     [](std::string_view text, Config& config) { return assign_number(text, 1024u, config.server.threads); }},
+    {"server.public_url", ValueType::kString, "an http:// or https:// URL, or \"\"",
+     [](std::string_view text, Config& config) {
+       if (!text.empty()) return assign_url(text, config.server.public_url);
+       config.server.public_url.clear();
+       return true;
+     }},
+    {"store.engine", ValueType::kString, "sqlite or postgres",
+     [](std::string_view text, Config& config) { return assign_choice(text, kEngines, config.store.engine); }},
+    {"store.sqlite_path", ValueType::kString, kFilePath,
+     [](std::string_view text, Config& config) {
+       if (text.empty() || text.find('\0') != std::string_view::npos) return false;
+       config.store.sqlite_path = text;
+       return true;
+     }},
+    {"log.level", ValueType::kString, "one of trace, debug, info, warn, error, off",
+     [](std::string_view text, Config& config) { return assign_choice(text, kLevels, config.log.level); }},
+    {"log.format", ValueType::kString, "text or json",
+     [](std::string_view text, Config& config) { return assign_choice(text, kFormats, config.log.format); }},
+}};
+
+constexpr std::array<SecretSetting, 3> kSecrets = {{
+    {"app.secret", "app.secret_file", [](Secret value, Config& config) { config.app.secret = std::move(value); }},
+    {"store.postgres_url", "store.postgres_url_file",
+     [](Secret value, Config& config) { config.store.postgres_url = std::move(value); }},
+    {"keys.ring", "keys.ring_file", [](Secret value, Config& config) { config.keys.ring = std::move(value); }},
+}};
+
+// A value for a setting and where it came from: "WIK_SERVER_PORT" or "/etc/wik/wik.toml:3".
+struct Supplied {
+  std::string text;
+  std::string origin;
+};
+
+// The values wik.toml gives, by setting key ("server.port", "app.secret_file").
+using FileValues = std::map<std::string, Supplied, std::less<>>;
+
+Error config_error(std::string reason) { return Error(ErrorCode::kConfig, std::move(reason)); }
+
+std::string environment_variable(std::string_view key) {
+  std::string name = "WIK_";
+  for (const char c : key) name += c == '.' ? '_' : to_upper(c);
+  return name;
+}
+
+// Returns the variable `name`, treating a set but empty variable as unset.
+std::optional<std::string> lookup(const Environment& env, std::string_view name) {
+  auto value = env.get(name);
+  if (value && value->empty()) return std::nullopt;
+  return value;
+}
+
+// Returns `text` fit for an error reason: at most `max` bytes, with quotes, backslashes, control
+// characters and non-ASCII bytes escaped.
+std::string printable(std::string_view text, std::size_t max = 40) {
+  std::string out;
+  for (const char c : text.substr(0, max)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+std::string_view describe(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::none: return "nothing";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+  }
+  return "an unknown value";
+}
+
+// Returns every key wik.toml may name, secrets included (naming those is an error of its own).
+std::vector<std::string_view> known_keys() {
+  std::vector<std::string_view> keys;
+  for (const Setting& setting : kSettings) keys.push_back(setting.key);
+  for (const SecretSetting& secret : kSecrets) {
+    keys.push_back(secret.key);
+    keys.push_back(secret.file_key);
+  }
+  return keys;
+}
+
+std::vector<std::string_view> section_names() {
+  std::vector<std::string_view> sections;
+  for (const std::string_view key : known_keys()) {
+    const std::string_view section = key.substr(0, key.find('.'));
+    if (std::ranges::find(sections, section) == sections.end()) sections.push_back(section);
+  }
+  return sections;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), std::size_t{0});
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Returns " (did you mean X?)" for the candidate within two edits of `name`, or "" when none is.
+std::string suggestion(std::string_view name, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  std::size_t best_distance = 3;
+  for (const std::string_view candidate : candidates) {
+    if (name.size() > candidate.size() + 2 || candidate.size() > name.size() + 2) continue;  // too far apart
+    if (const std::size_t distance = edit_distance(name, candidate); distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best.empty() ? std::string() : fmt::format(" (did you mean {}?)", best);
+}
+
+// Returns a hint for `name` given outside any section: the section a setting of that name is in.
+std::string section_hint(std::string_view name) {
+  for (const std::string_view key : known_keys()) {
+    const std::size_t dot = key.find('.');
+    if (key.substr(dot + 1) == name) return fmt::format(" (did you mean {}, under [{}]?)", key, key.substr(0, dot));
+  }
+  return " (every setting belongs to a section such as [server])";
+}
+
+std::optional<std::string> node_text(const toml::node& node, ValueType type) {
+  if (type == ValueType::kInteger) {
+    if (const auto* integer = node.as_integer()) return std::to_string(integer->get());
+  } else if (const auto* string = node.as_string()) {
+    return string->get();
+  }
+  return std::nullopt;
+}
+
+// Returns the TOML type and description of the value `key` takes in wik.toml; nullopt if unknown.
+std::optional<std::pair<ValueType, std::string_view>> file_value_type(std::string_view key) {
+  for (const Setting& setting : kSettings) {
+    if (setting.key == key) return std::pair(setting.type, setting.expected);
+  }
+  for (const SecretSetting& secret : kSecrets) {
+    if (secret.file_key == key) return std::pair(ValueType::kString, kFilePath);
+  }
+  return std::nullopt;
+}
+
+Error inline_secret_error(const SecretSetting& secret, std::string_view origin) {
+  return config_error(fmt::format(
+      "{}: secrets are not accepted in the configuration file; put the value in a file and set {} to its "
+      "path, or set the environment variable {} (from {})",
+      secret.key, secret.file_key, environment_variable(secret.key), origin));
+}
+
+// Returns the settings in the configuration file `file`, each checked for its key and TOML type.
+Result<FileValues> read_config_file(const fs::path& file) {
+  auto text = read_small_file(file, kMaxConfigFileSize);
+  if (!text) return text.error();
+  toml::table root;
+  try {
+    root = toml::parse(*text, file.string());
+  } catch (const toml::parse_error& e) {
+    return config_error(fmt::format("{}:{}:{}: invalid TOML: {}", file.string(), e.source().begin.line,
+                                    e.source().begin.column, printable(e.description(), 200)));
+  }
+  const auto where = [&file](const toml::node& node) {
+    return fmt::format("{}:{}", file.string(), node.source().begin.line);
+  };
+  const std::vector<std::string_view> sections = section_names();
+  FileValues values;
+  for (const auto& [section_name, section_node] : root) {
+    const std::string_view section = section_name.str();
+    const toml::table* table = section_node.as_table();
+    const bool known = std::ranges::find(sections, section) != sections.end();
+    if (!known && table == nullptr) {
+      return config_error(fmt::format("unknown setting {}{} (from {})", printable(section),
+                                      section_hint(section), where(section_node)));
+    }
+    if (!known) {
+      return config_error(fmt::format("unknown section {}{} (from {})", printable(section),
+                                      suggestion(section, sections), where(section_node)));
+    }
+    if (table == nullptr) {
+      return config_error(fmt::format("{}: expected a table ([{}]), got {} (from {})", section, section,
+                                      describe(section_node.type()), where(section_node)));
+    }
+    for (const auto& [name, node] : *table) {
+      const std::string key = fmt::format("{}.{}", section, name.str());
+      for (const SecretSetting& secret : kSecrets) {
+        if (secret.key == key) return inline_secret_error(secret, where(node));
+      }
+      const auto type = file_value_type(key);
+      if (!type) {
+        return config_error(fmt::format("unknown setting {}{} (from {})", printable(key),
+                                        suggestion(key, known_keys()), where(node)));
+      }
+      auto value = node_text(node, type->first);
+      if (!value) {
+        return config_error(fmt::format("{}: expected {}, got {} (from {})", key, type->second,
+                                        describe(node.type()), where(node)));
+      }
+      values.emplace(key, Supplied{std::move(*value), where(node)});
+    }
+  }
+  return values;
+}
+
+// Returns the value for `key`: its environment variable if set, else the file's value, if any.
+std::optional<Supplied> supplied(std::string_view key, const FileValues& file_values, const Environment& env) {
+  std::string variable = environment_variable(key);
+  if (auto value = lookup(env, variable)) return Supplied{std::move(*value), std::move(variable)};
+  if (const auto found = file_values.find(key); found != file_values.end()) return found->second;
+  return std::nullopt;
+}
+
+Error invalid_value(std::string_view key, std::string_view expected, const Supplied& value) {
+  return config_error(
+      fmt::format("{}: expected {}, got \"{}\" (from {})", key, expected, printable(value.text), value.origin));
+}
+
+Result<void> load_secret(const SecretSetting& secret, const FileValues& file_values, const Environment& env,
+                         Config& config) {
+  const std::string variable = environment_variable(secret.key);
+  if (auto value = lookup(env, variable)) {
+    const std::string file_variable = environment_variable(secret.file_key);
+    if (lookup(env, file_variable)) {
+      return config_error(fmt::format("{}: set {} or {}, not both", secret.key, variable, file_variable));
+    }
+    secret.store(Secret(std::move(*value)), config);
+    return ok_result();
+  }
+  const auto file = supplied(secret.file_key, file_values, env);
+  if (!file) return ok_result();
+  if (file->text.empty()) return invalid_value(secret.file_key, kFilePath, *file);
+  auto loaded = read_secret_file(file->text);
+  if (!loaded) {
+    return config_error(fmt::format("{}: {} (from {})", secret.file_key, loaded.error().reason(), file->origin));
+  }
+  secret.store(std::move(*loaded), config);
+  return ok_result();
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::optional<fs::path>& file, const Environment& env) {
+  Config config;
+  FileValues file_values;
+  if (file) {
+    auto read = read_config_file(*file);
+    if (!read) return read.error();
+    file_values = std::move(*read);
+    config.source = file->string();
+  }
+  for (const Setting& setting : kSettings) {
+    const auto value = supplied(setting.key, file_values, env);
+    if (value && !setting.apply(value->text, config)) return invalid_value(setting.key, setting.expected, *value);
+  }
+  for (const SecretSetting& secret : kSecrets) {
+    if (auto loaded = load_secret(secret, file_values, env, config); !loaded) return loaded.error();
+  }
+  if (config.store.engine == StoreEngine::kPostgres && config.store.postgres_url.empty()) {
+    return config_error(
+        "store.postgres_url: required when store.engine is postgres (set WIK_STORE_POSTGRES_URL, or "
+        "store.postgres_url_file to a file that holds it)");
+  }
+  return config;
+}
+
+Result<void> require_app_credentials(const Config& config) {
+  std::string missing;
+  if (config.app.id.empty()) missing = "app.id is not set (set app.id in the configuration file, or WIK_APP_ID)";
+  if (config.app.secret.empty()) {
+    if (!missing.empty()) missing += "; ";
+    missing += "app.secret is not set (set app.secret_file or WIK_APP_SECRET_FILE to a file that holds it, or "
+               "WIK_APP_SECRET)";
+  }
+  if (missing.empty()) return ok_result();
+  return config_error(std::move(missing));
+}
+
+std::optional<fs::path> default_config_path(const Environment& env) {
+  if (auto named = lookup(env, "WIK_CONFIG")) return fs::path(*named);
+  std::error_code ignored;
+  if (fs::exists(kDefaultConfigFile, ignored)) return fs::path(kDefaultConfigFile);
+  return std::nullopt;
+}
+
+}  // namespace wik::config

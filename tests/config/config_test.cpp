@@ -1,0 +1,327 @@
+#include "config/config.h"
+
+#include <gmock/gmock.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/secret_file.h"
+#include "support/result_matchers.h"
+#include "support/temp_dir.h"
+
+namespace wik::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using wik::testing::HasError;
+using wik::testing::IsOk;
+using wik::testing::TempDir;
+
+// Every secret in these tests; no error reason may ever contain it.
+constexpr std::string_view kSecret = "s3cr3t-VALUE-0123456789abcdef";
+
+using Variables = std::map<std::string, std::string, std::less<>>;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  fs::path write_config(const std::string& toml) const { return dir_.write_file("wik.toml", toml); }
+
+  Result<Config> load(const std::string& toml, Variables variables = {}) const {
+    return load_config(write_config(toml), MapEnvironment(std::move(variables)));
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(ConfigTest, DefaultsWithoutAFile) {
+  const auto config = load_config(std::nullopt, MapEnvironment());
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->source, "defaults");
+  EXPECT_EQ(config->app.id, "");
+  EXPECT_TRUE(config->app.secret.empty());
+  EXPECT_EQ(config->app.graph_url, "https://graph.workplace.com");
+  EXPECT_EQ(config->app.graph_version, "v3.2");
+  EXPECT_EQ(config->server.address, "127.0.0.1");
+  EXPECT_EQ(config->server.port, 8080);
+  EXPECT_EQ(config->server.threads, 0u);
+  EXPECT_EQ(config->server.public_url, "");
+  EXPECT_EQ(config->store.engine, StoreEngine::kSqlite);
+  EXPECT_EQ(config->store.sqlite_path, "wik.db");
+  EXPECT_TRUE(config->store.postgres_url.empty());
+  EXPECT_FALSE(config->keys.ring.has_value());
+  EXPECT_EQ(config->log.level, LogLevel::kInfo);
+  EXPECT_EQ(config->log.format, LogFormat::kText);
+}
+
+TEST_F(ConfigTest, AnEmptyFileGivesTheDefaults) {
+  const auto config = load("# nothing yet\n");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->source, (dir_.path() / "wik.toml").string());
+  EXPECT_EQ(config->server.port, 8080);
+}
+
+TEST_F(ConfigTest, ReadsEverySettingFromTheFile) {
+  const auto app_secret = dir_.write_file("app.secret", std::string(kSecret) + "\n");
+  const auto postgres_url = dir_.write_file("postgres.url", "postgresql://wik:pw@db/wik\r\n");
+  const auto ring = dir_.write_file("keys.ring", "key k1 AAAA\nactive k1\n");
+  const auto config = load(R"(
+[app]
+id = "1234567890123456"
+secret_file = ")" + app_secret.string() + R"("
+graph_url = "http://127.0.0.1:9090/"
+graph_version = "v19.0"
+
+[server]
+address = "0.0.0.0"
+port = 0
+threads = 4
+public_url = "https://wik.example.com"
+
+[store]
+engine = "postgres"
+sqlite_path = "/var/lib/wik/wik.db"
+postgres_url_file = ")" + postgres_url.string() + R"("
+
+[keys]
+ring_file = ")" + ring.string() + R"("
+
+[log]
+level = "debug"
+format = "json"
+)");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->app.id, "1234567890123456");
+  EXPECT_EQ(config->app.secret.expose(), kSecret);
+  EXPECT_EQ(config->app.graph_url, "http://127.0.0.1:9090");
+  EXPECT_EQ(config->app.graph_version, "v19.0");
+  EXPECT_EQ(config->server.address, "0.0.0.0");
+  EXPECT_EQ(config->server.port, 0);
+  EXPECT_EQ(config->server.threads, 4u);
+  EXPECT_EQ(config->server.public_url, "https://wik.example.com");
+  EXPECT_EQ(config->store.engine, StoreEngine::kPostgres);
+  EXPECT_EQ(config->store.sqlite_path, "/var/lib/wik/wik.db");
+  EXPECT_EQ(config->store.postgres_url.expose(), "postgresql://wik:pw@db/wik");
+  ASSERT_TRUE(config->keys.ring.has_value());
+  EXPECT_EQ(config->keys.ring->expose(), "key k1 AAAA\nactive k1");
+  EXPECT_EQ(config->log.level, LogLevel::kDebug);
+  EXPECT_EQ(config->log.format, LogFormat::kJson);
+}
+
+TEST_F(ConfigTest, TheEnvironmentOverridesTheFile) {
+  const auto config = load("[server]\nport = 9000\naddress = \"10.0.0.1\"\n[log]\nlevel = \"warn\"\n",
+                           {{"WIK_SERVER_PORT", "9100"}, {"WIK_LOG_LEVEL", "ERROR"}, {"WIK_LOG_FORMAT", "Json"},
+                            {"WIK_SERVER_ADDRESS", ""}, {"WIK_APP_ID", "42"}});
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->server.port, 9100);
+  EXPECT_EQ(config->log.level, LogLevel::kError);
+  EXPECT_EQ(config->log.format, LogFormat::kJson);
+  EXPECT_EQ(config->server.address, "10.0.0.1") << "an empty variable counts as unset";
+  EXPECT_EQ(config->app.id, "42");
+}
+
+TEST_F(ConfigTest, SecretsComeFromTheEnvironment) {
+  const auto config = load_config(std::nullopt, MapEnvironment(Variables{{"WIK_APP_SECRET", std::string(kSecret)},
+                                                                {"WIK_STORE_ENGINE", "postgres"},
+                                                                {"WIK_STORE_POSTGRES_URL", "host=db password=pw"},
+                                                                {"WIK_KEYS_RING", "key k1 AAAA;active k1"}}));
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->app.secret.expose(), kSecret);
+  EXPECT_EQ(config->store.postgres_url.expose(), "host=db password=pw");
+  ASSERT_TRUE(config->keys.ring.has_value());
+  EXPECT_EQ(config->keys.ring->expose(), "key k1 AAAA;active k1");
+}
+
+TEST_F(ConfigTest, SecretVariablesBeatTheFileSettingAndFileVariablesWork) {
+  const auto in_file = dir_.write_file("from-file", "file-secret-value");
+  const auto in_env_file = dir_.write_file("from-env-file", "env-file-secret-value\n");
+  const auto config = load("[app]\nsecret_file = \"" + in_file.string() + "\"\n[keys]\nring_file = \"/missing\"\n",
+                           {{"WIK_APP_SECRET", std::string(kSecret)}, {"WIK_KEYS_RING_FILE", in_env_file.string()}});
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->app.secret.expose(), kSecret);
+  ASSERT_TRUE(config->keys.ring.has_value());
+  EXPECT_EQ(config->keys.ring->expose(), "env-file-secret-value");
+}
+
+TEST_F(ConfigTest, SecretFilesLoseExactlyOneTrailingNewline) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"value", "value"}, {"value\n", "value"}, {"value\r\n", "value"}, {"value\n\n", "value\n"},
+      {"two\nlines\n", "two\nlines"}, {std::string(kMaxSecretFileSize, 'x'), std::string(kMaxSecretFileSize, 'x')}};
+  for (const auto& [contents, expected] : cases) {
+    const auto secret = read_secret_file(dir_.write_file("secret", contents));
+    ASSERT_THAT(secret, IsOk());
+    EXPECT_EQ(secret->expose(), expected);
+  }
+}
+
+TEST_F(ConfigTest, RequireAppCredentialsNamesWhatIsMissing) {
+  Config config;
+  EXPECT_THAT(require_app_credentials(config),
+              HasError(ErrorCode::kConfig, AllOf(HasSubstr("app.id"), HasSubstr("WIK_APP_ID"), HasSubstr("app.secret"),
+                                                 HasSubstr("WIK_APP_SECRET"))));
+  config.app.id = "1234";
+  EXPECT_THAT(require_app_credentials(config),
+              HasError(ErrorCode::kConfig, AllOf(HasSubstr("app.secret"), Not(HasSubstr("app.id")))));
+  config.app.secret = Secret(std::string(kSecret));
+  EXPECT_THAT(require_app_credentials(config), IsOk());
+  config.app.id.clear();
+  EXPECT_THAT(require_app_credentials(config),
+              HasError(ErrorCode::kConfig, AllOf(HasSubstr("app.id"), Not(HasSubstr("app.secret")))));
+}
+
+// Runs a test body in `dir` and returns to the previous working directory afterwards.
+class WorkingDirectory {
+ public:
+  explicit WorkingDirectory(const fs::path& dir) : previous_(fs::current_path()) { fs::current_path(dir); }
+  ~WorkingDirectory() { fs::current_path(previous_); }
+  WorkingDirectory(const WorkingDirectory&) = delete;
+  WorkingDirectory& operator=(const WorkingDirectory&) = delete;
+
+ private:
+  fs::path previous_;
+};
+
+TEST_F(ConfigTest, DefaultConfigPathPrefersWikConfigThenTheWorkingDirectory) {
+  const WorkingDirectory in_test_dir(dir_.path());
+  EXPECT_EQ(default_config_path(MapEnvironment()), std::nullopt);
+  EXPECT_EQ(default_config_path(MapEnvironment(Variables{{"WIK_CONFIG", "/etc/wik/wik.toml"}})), fs::path("/etc/wik/wik.toml"));
+  write_config("");
+  EXPECT_EQ(default_config_path(MapEnvironment()), fs::path("wik.toml"));
+  EXPECT_EQ(default_config_path(MapEnvironment(Variables{{"WIK_CONFIG", "/etc/wik/wik.toml"}})), fs::path("/etc/wik/wik.toml"));
+  EXPECT_EQ(default_config_path(MapEnvironment(Variables{{"WIK_CONFIG", ""}})), fs::path("wik.toml"));
+}
+
+TEST_F(ConfigTest, AMissingFileIsAnError) {
+  EXPECT_THAT(load_config(dir_.path() / "absent.toml", MapEnvironment()),
+              HasError(ErrorCode::kConfig, AllOf(HasSubstr("absent.toml"), HasSubstr("No such file"))));
+}
+
+TEST_F(ConfigTest, AnOversizedFileIsAnError) {
+  const auto file = dir_.write_file("big.toml", "# " + std::string(2 * 1024 * 1024, 'x') + "\n");
+  EXPECT_THAT(load_config(file, MapEnvironment()), HasError(ErrorCode::kConfig, HasSubstr("larger than")));
+}
+
+// One rejected configuration: wik.toml's text, the environment, files to create in the test's
+// directory, and what the reason must contain. "@DIR@" in any of them stands for that directory.
+struct Rejected {
+  std::string name;
+  std::string toml;
+  Variables variables;
+  std::map<std::string, std::string> files;
+  std::vector<std::string> reason_parts;  // the first is checked through HasError
+};
+
+void PrintTo(const Rejected& rejected, std::ostream* out) { *out << rejected.name; }
+
+std::string expand(std::string text, const fs::path& dir) {
+  for (std::size_t at = text.find("@DIR@"); at != std::string::npos; at = text.find("@DIR@", at)) {
+    text.replace(at, 5, dir.string());
+  }
+  return text;
+}
+
+class RejectedConfigTest : public ::testing::TestWithParam<Rejected> {
+ protected:
+  TempDir dir_;
+};
+
+TEST_P(RejectedConfigTest, FailsNamingTheSettingAndItsSourceWithoutSecrets) {
+  const Rejected& rejected = GetParam();
+  for (const auto& [name, contents] : rejected.files) dir_.write_file(name, contents);
+  Variables variables;
+  for (const auto& [name, value] : rejected.variables) variables[name] = expand(value, dir_.path());
+  const auto file = dir_.write_file("wik.toml", expand(rejected.toml, dir_.path()));
+
+  const auto config = load_config(file, MapEnvironment(std::move(variables)));
+  ASSERT_THAT(config, HasError(ErrorCode::kConfig, HasSubstr(expand(rejected.reason_parts.front(), dir_.path()))));
+  for (const std::string& part : rejected.reason_parts) {
+    EXPECT_THAT(config.error().reason(), HasSubstr(expand(part, dir_.path())));
+  }
+  EXPECT_THAT(config.error().reason(), Not(HasSubstr(std::string(kSecret))));
+  EXPECT_LT(config.error().reason().size(), 400u) << config.error().reason();
+}
+
+const std::string kSecretText(kSecret);
+
+INSTANTIATE_TEST_SUITE_P(
+    Settings, RejectedConfigTest,
+    ::testing::Values(
+        Rejected{"PortNotANumber", "", {{"WIK_SERVER_PORT", "abc"}}, {},
+                 {R"(server.port: expected an integer 0-65535, got "abc" (from WIK_SERVER_PORT))"}},
+        Rejected{"PortTooLarge", "[server]\nport = 70000\n", {}, {},
+                 {R"(server.port: expected an integer 0-65535, got "70000" (from @DIR@/wik.toml:2))"}},
+        Rejected{"PortNegative", "[server]\nport = -1\n", {}, {}, {R"(server.port: expected an integer 0-65535, got "-1")"}},
+        Rejected{"PortHugeInTheEnvironment", "", {{"WIK_SERVER_PORT", "99999999999999999999999"}}, {},
+                 {R"(server.port: expected an integer 0-65535, got "99999999999999999999999")"}},
+        Rejected{"PortHugeInTheFile", "[server]\nport = 99999999999999999999999\n", {}, {},
+                 {"@DIR@/wik.toml:2:", "invalid TOML", "not representable"}},
+        Rejected{"PortWithSpaces", "", {{"WIK_SERVER_PORT", " 8080"}}, {}, {R"(server.port: expected an integer 0-65535, got " 8080")"}},
+        Rejected{"PortAsAString", "[server]\nport = \"8080\"\n", {}, {},
+                 {"server.port: expected an integer 0-65535, got a string (from @DIR@/wik.toml:2)"}},
+        Rejected{"PortAsAFloat", "[server]\nport = 80.5\n", {}, {}, {"server.port: expected an integer 0-65535, got a floating-point number"}},
+        Rejected{"TooManyThreads", "[server]\nthreads = 5000\n", {}, {}, {"server.threads: expected an integer 0-1024"}},
+        Rejected{"AppIdNotDigits", "", {{"WIK_APP_ID", "12ab"}}, {}, {R"(app.id: expected a string of digits, got "12ab" (from WIK_APP_ID))"}},
+        Rejected{"AppIdAsAnInteger", "[app]\nid = 1234\n", {}, {}, {"app.id: expected a string of digits, got an integer"}},
+        Rejected{"GraphUrlNotHttp", "", {{"WIK_APP_GRAPH_URL", "ftp://graph.workplace.com"}}, {},
+                 {R"(app.graph_url: expected an http:// or https:// URL, got "ftp://graph.workplace.com")"}},
+        Rejected{"GraphUrlWithoutHost", "[app]\ngraph_url = \"https:///\"\n", {}, {}, {"app.graph_url: expected an http:// or https:// URL"}},
+        Rejected{"GraphVersion", "[app]\ngraph_version = \"3.2\"\n", {}, {}, {R"(app.graph_version: expected a Graph API version such as v3.2, got "3.2")"}},
+        Rejected{"PublicUrl", "", {{"WIK_SERVER_PUBLIC_URL", "wik.example.com"}}, {}, {"server.public_url: expected an http:// or https:// URL"}},
+        Rejected{"EmptyAddress", "[server]\naddress = \"\"\n", {}, {}, {R"(server.address: expected a host name or IP address, got "")"}},
+        Rejected{"UnknownEngine", "[store]\nengine = \"mysql\"\n", {}, {}, {R"(store.engine: expected sqlite or postgres, got "mysql")"}},
+        Rejected{"EmptySqlitePath", "[store]\nsqlite_path = \"\"\n", {}, {}, {"store.sqlite_path: expected a file path"}},
+        Rejected{"UnknownLogLevel", "", {{"WIK_LOG_LEVEL", "verbose"}}, {},
+                 {R"(log.level: expected one of trace, debug, info, warn, error, off, got "verbose" (from WIK_LOG_LEVEL))"}},
+        Rejected{"LogLevelAsABoolean", "[log]\nlevel = true\n", {}, {}, {"log.level: expected one of trace, debug, info, warn, error, off, got a boolean"}},
+        Rejected{"UnknownLogFormat", "[log]\nformat = \"xml\"\n", {}, {}, {R"(log.format: expected text or json, got "xml")"}},
+        Rejected{"ControlCharactersAreEscaped", "", {{"WIK_LOG_FORMAT", "\x1b[31mred\n"}}, {}, {R"(log.format: expected text or json, got "\x1b[31mred\x0a")"}},
+        Rejected{"LongValuesAreCut", "", {{"WIK_APP_GRAPH_VERSION", std::string(100000, '9')}}, {},
+                 {"app.graph_version: expected a Graph API version such as v3.2, got \"" + std::string(40, '9') + "...\""}},
+        Rejected{"MisspelledSetting", "[server]\nprot = 8080\n", {}, {},
+                 {"unknown setting server.prot (did you mean server.port?) (from @DIR@/wik.toml:2)"}},
+        Rejected{"UnknownSetting", "[server]\ncolour = \"blue\"\n", {}, {}, {"unknown setting server.colour (from"}},
+        Rejected{"MisspelledSection", "[sever]\nport = 8080\n", {}, {}, {"unknown section sever (did you mean server?)"}},
+        Rejected{"SettingOutsideASection", "port = 8080\n", {}, {},
+                 {"unknown setting port (did you mean server.port, under [server]?) (from @DIR@/wik.toml:1)"}},
+        Rejected{"UnknownSettingOutsideASection", "colour = 1\n", {}, {},
+                 {"unknown setting colour (every setting belongs to a section such as [server])"}},
+        Rejected{"SectionNotATable", "server = 3\n", {}, {}, {"server: expected a table ([server]), got an integer"}},
+        Rejected{"NestedTable", "[server.tls]\ncert = \"x\"\n", {}, {}, {"unknown setting server.tls"}},
+        Rejected{"SyntaxError", "[server]\nport = 8080\nthreads =\n", {}, {}, {"@DIR@/wik.toml:3:", "invalid TOML"}},
+        Rejected{"DuplicateKey", "[server]\nport = 1\nport = 2\n", {}, {}, {"@DIR@/wik.toml:3:", "invalid TOML"}},
+        Rejected{"BinaryGarbage", std::string("\x7f" "ELF\x02\x01\x01\0\0\xff\xfe\x9c garbage", 20), {}, {}, {"@DIR@/wik.toml:1:", "invalid TOML"}},
+        Rejected{"InlineAppSecret", "[app]\nsecret = \"" + kSecretText + "\"\n", {}, {},
+                 {"app.secret: secrets are not accepted in the configuration file", "app.secret_file", "WIK_APP_SECRET",
+                  "(from @DIR@/wik.toml:2)"}},
+        Rejected{"InlinePostgresUrl", "[store]\npostgres_url = \"postgresql://wik:" + kSecretText + "@db/wik\"\n", {}, {},
+                 {"store.postgres_url: secrets are not accepted", "store.postgres_url_file", "WIK_STORE_POSTGRES_URL"}},
+        Rejected{"InlineKeyRing", "[keys]\nring = \"key k1 " + kSecretText + "\"\n", {}, {},
+                 {"keys.ring: secrets are not accepted", "keys.ring_file", "WIK_KEYS_RING"}},
+        Rejected{"UnquotedInlineSecret", "[app]\nsecret = " + kSecretText + "\n", {}, {}, {"@DIR@/wik.toml:2:", "invalid TOML"}},
+        Rejected{"MissingSecretFile", "", {{"WIK_APP_SECRET_FILE", "@DIR@/absent"}}, {},
+                 {"app.secret_file: cannot read @DIR@/absent: No such file or directory (from WIK_APP_SECRET_FILE)"}},
+        Rejected{"EmptySecretFile", "[app]\nsecret_file = \"@DIR@/app.secret\"\n", {}, {{"app.secret", ""}},
+                 {"app.secret_file: @DIR@/app.secret is empty (from @DIR@/wik.toml:2)"}},
+        Rejected{"SecretFileWithOnlyANewline", "", {{"WIK_STORE_POSTGRES_URL_FILE", "@DIR@/pg"}}, {{"pg", "\n"}},
+                 {"store.postgres_url_file: @DIR@/pg is empty (from WIK_STORE_POSTGRES_URL_FILE)"}},
+        Rejected{"OversizedSecretFile", "[keys]\nring_file = \"@DIR@/ring\"\n", {},
+                 {{"ring", kSecretText + std::string(kMaxSecretFileSize, 'x')}},
+                 {"keys.ring_file: @DIR@/ring is larger than 64 KiB (from @DIR@/wik.toml:2)"}},
+        Rejected{"SecretFileIsADirectory", "", {{"WIK_KEYS_RING_FILE", "@DIR@"}}, {}, {"keys.ring_file: cannot read", "Is a directory"}},
+        Rejected{"EmptySecretFilePath", "[app]\nsecret_file = \"\"\n", {}, {}, {R"(app.secret_file: expected a file path, got "")"}},
+        Rejected{"SecretFilePathNotAString", "[app]\nsecret_file = 5\n", {}, {}, {"app.secret_file: expected a file path, got an integer"}},
+        Rejected{"SecretInBothVariables", "",
+                 {{"WIK_APP_SECRET", kSecretText}, {"WIK_APP_SECRET_FILE", "@DIR@/app.secret"}}, {{"app.secret", kSecretText}},
+                 {"app.secret: set WIK_APP_SECRET or WIK_APP_SECRET_FILE, not both"}},
+        Rejected{"PostgresWithoutUrl", "[store]\nengine = \"postgres\"\n", {}, {},
+                 {"store.postgres_url: required when store.engine is postgres", "WIK_STORE_POSTGRES_URL"}}),
+    [](const ::testing::TestParamInfo<Rejected>& param) { return param.param.name; });
+
+}  // namespace
+}  // namespace wik::config
