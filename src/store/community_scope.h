@@ -1,0 +1,69 @@
+// CommunityScope: the only way to read or write one community's rows.
+//
+// A scope is bound to one community id when Store::community() makes it and adds that id to every
+// statement it runs, so rows of other communities cannot be reached through it (DESIGN.md
+// invariant 1). Copyable and cheap; it borrows the Store, which must outlive it. Thread-safe like
+// the Store. Calls block; failures are wik::Error values as each call states, plus kUnavailable
+// and kInternal from the engine.
+#pragma once
+
+#include <wik/result.h>
+
+#include "store/records.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wik::store {
+
+class Store;
+
+class CommunityScope {
+ public:
+  const CommunityId& community_id() const noexcept { return community_id_; }
+
+  // ---- Installation
+  // Installs or reinstalls the app: creates the community's data key if it has none, seals the
+  // token with it, and marks the installation active.
+  Result<Installation> put_installation(InstallationInput input);
+  // Returns the installation, token opened: kNotFound when there is none.
+  Result<Installation> installation();
+  // Marks the installation revoked and forgets its token at once: kNotFound when there is none.
+  Result<void> revoke_installation();
+
+  // ---- Inbox
+  // Stores a webhook event durably before returning (group commit): kDuplicate when the
+  // community already has this dedupe key; kNotFound when the community has no data key (never
+  // installed, or purged), so nothing can be stored for it.
+  Result<InsertOutcome> insert_inbox_event(InboxEventInput event);
+  // Returns the community's dead letters, payloads opened, oldest first.
+  Result<std::vector<DeadLetter>> dead_letters();
+  // Puts dead letter `dead_letter_id` back into the inbox with a fresh attempt count: kNotFound
+  // when this community has no such dead letter.
+  Result<void> replay_dead_letter(std::int64_t dead_letter_id);
+
+  // ---- Identities (app-scoped users)
+  // Records or updates a user; an existing link to an account is kept.
+  Result<Identity> put_identity(std::string_view user_id, std::string_view email);
+  // Returns a user: kNotFound when unknown in this community.
+  Result<Identity> identity(std::string_view user_id);
+  // Links a user to a vendor account: kNotFound when the user or the account is unknown.
+  Result<Identity> link_identity(std::string_view user_id, AccountId account);
+
+  // ---- Purge and audit
+  // Requests the purge of every row of this community, due by `deadline`; returns the
+  // community's unfinished job when it already has one (a replayed deauthorization is harmless).
+  Result<PurgeJob> request_purge(TimePoint deadline);
+  // Appends an audit entry for this community. `action` and `detail` must hold no personal data.
+  Result<void> record_audit(std::string_view action, std::string_view detail);
+
+ private:
+  friend class Store;
+  CommunityScope(Store& store, CommunityId community_id) : store_(&store), community_id_(std::move(community_id)) {}
+
+  Store* store_;
+  CommunityId community_id_;
+};
+
+}  // namespace wik::store

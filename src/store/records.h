@@ -1,0 +1,146 @@
+// The records the store keeps, as plain values. Community records carry their community id so a
+// record taken from a cross-community worker call (claims, purge jobs) says whose it is.
+// Secrets (access tokens, passwords, session ids, OAuth states) travel only in AccessToken and
+// Secret; what is stored of them is sealed (tokens) or hashed (the rest), never plain.
+#pragma once
+
+#include <wik/secret.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wik::store {
+
+using TimePoint = std::chrono::system_clock::time_point;
+using CommunityId = std::string;  // Workplace community ids are decimal strings
+using AccountId = std::int64_t;
+
+enum class InstallState { kActive, kRevoked };
+
+struct InstallationInput {
+  std::string community_name;
+  AccessToken access_token;
+  std::vector<std::string> permissions;
+  std::optional<AccountId> installed_by;  // the vendor account that ran the install, if known
+};
+
+struct Installation {
+  CommunityId community_id;
+  std::string community_name;
+  AccessToken access_token;  // empty once revoked
+  std::vector<std::string> permissions;
+  std::optional<AccountId> installed_by;
+  InstallState state = InstallState::kActive;
+  TimePoint installed_at;
+  TimePoint updated_at;
+};
+
+// An installation as operators list it: no token.
+struct InstallationSummary {
+  CommunityId community_id;
+  std::string community_name;
+  InstallState state = InstallState::kActive;
+  TimePoint updated_at;
+};
+
+struct Account {
+  AccountId id = 0;
+  std::string email;
+  std::string role;
+  TimePoint created_at;
+};
+
+struct Session {
+  AccountId account_id = 0;
+  TimePoint created_at;
+  TimePoint expires_at;
+};
+
+// A new session: the id goes to the browser (cookie) and is stored only as its SHA-256.
+struct NewSession {
+  Secret session_id;
+  Session session;
+};
+
+// The OAuth `state` of one install attempt, bound to the browser session that started it.
+struct OAuthState {
+  std::string session_hash;  // hex SHA-256 of the session id that created the state
+  std::string return_to;     // where the flow resumes (a path of ours, never a secret)
+  TimePoint created_at;
+  TimePoint expires_at;
+};
+
+struct Identity {
+  CommunityId community_id;
+  std::string user_id;  // app-scoped user id
+  std::string email;
+  std::optional<AccountId> account_id;  // the vendor account it is linked to, if any
+  TimePoint updated_at;
+};
+
+struct InboxEventInput {
+  std::string topic;
+  std::string dedupe_key;  // unique per community (for example the platform's entry id + time)
+  std::string payload;     // the raw webhook body; sealed at rest with the community's data key
+};
+
+enum class InsertOutcome { kStored, kDuplicate };
+
+// An inbox event handed to one worker under a lease.
+struct ClaimedEvent {
+  std::int64_t id = 0;
+  CommunityId community_id;
+  std::string topic;
+  std::string dedupe_key;
+  std::string payload;
+  std::int64_t attempts = 0;  // attempts before this one
+  TimePoint received_at;
+  std::string claim_token;  // proves the lease when completing or failing the event
+  TimePoint lease_until;
+};
+
+enum class FailOutcome { kRetryScheduled, kDeadLettered };
+
+struct DeadLetter {
+  std::int64_t id = 0;
+  CommunityId community_id;
+  std::int64_t inbox_id = 0;
+  std::string topic;
+  std::string payload;
+  std::int64_t attempts = 0;
+  std::string last_error;
+  TimePoint failed_at;
+};
+
+enum class PurgeState { kPending, kRunning, kDone };
+
+struct PurgeJob {
+  std::int64_t id = 0;
+  std::optional<CommunityId> community_id;  // cleared when the job is done
+  std::string community_ref;                // keyed hash of the community id, kept for the audit trail
+  PurgeState state = PurgeState::kPending;
+  TimePoint requested_at;
+  TimePoint deadline;
+  std::optional<TimePoint> completed_at;
+  std::map<std::string, std::int64_t> rows_deleted;  // per table, across every run of the job
+};
+
+struct AuditEntry {
+  std::int64_t id = 0;
+  TimePoint at;
+  std::string community_ref;  // keyed hash of the community id, never the id itself
+  std::string action;         // "installed", "revoked", "purge_requested", "purge_completed", ...
+  std::string detail;         // no personal data: counts, states, key ids
+};
+
+// An application table that holds community rows, so purges reach it.
+struct AppTable {
+  std::string table;
+  std::string community_column;
+};
+
+}  // namespace wik::store

@@ -1,0 +1,70 @@
+// SqliteDatabase: the embedded engine, one database file with its WAL.
+//
+// Opens the file with journal_mode=WAL, synchronous=FULL (a commit is on disk before transact()
+// returns), secure_delete=ON (deleted content is zeroed in the pages written) and foreign keys on.
+// One connection serves every thread in turn: SQLite has one writer anyway, and every transaction
+// starts with BEGIN IMMEDIATE so that several processes sharing the file queue for the write lock
+// (up to busy_timeout) instead of failing half-way. Threads get the connection in arrival order
+// (a ticket lock), so a long series of short transactions, such as a purge's batches, cannot
+// starve other writers. Prepared statements are cached per SQL text. Thread-safe.
+#pragma once
+
+#include <wik/result.h>
+
+#include "store/database.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace wik::store {
+
+struct SqliteOptions {
+  std::filesystem::path path;  // created when missing
+  // How long a transaction waits for another process's write lock before kUnavailable.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  // Opens (creating if needed) the database at options.path: kUnavailable when it cannot.
+  static Result<std::unique_ptr<SqliteDatabase>> open(const SqliteOptions& options);
+  ~SqliteDatabase() override;
+
+  // wik::store::Database
+  Dialect dialect() const noexcept override { return Dialect::kSqlite; }
+  Result<void> transact(const std::function<Result<void>(Transaction&)>& work) override;
+  Result<ReclaimReport> reclaim_space(std::span<const ReclaimTarget> tables) override;
+
+ private:
+  class SqliteTransaction;
+  class TurnGuard;
+  struct StatementDeleter {
+    void operator()(sqlite3_stmt* statement) const noexcept;
+  };
+  using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+
+  explicit SqliteDatabase(sqlite3* connection) : connection_(connection) {}
+  Result<void> run_plain(const char* sql);
+  // Returns the cached statement for `sql` ($n parameters), reset and with `params` bound.
+  Result<sqlite3_stmt*> prepare(std::string_view sql, std::span<const SqlValue> params);
+  Error error_of(int code, std::string_view what) const;
+
+  // One transaction at a time on the one connection, in arrival order.
+  std::mutex mutex_;
+  std::condition_variable turn_changed_;
+  std::uint64_t next_ticket_ = 0;  // guarded by mutex_
+  std::uint64_t serving_ = 0;      // guarded by mutex_
+  sqlite3* connection_;
+  std::unordered_map<std::string, Statement> statements_;  // used by the ticket holder only
+};
+
+}  // namespace wik::store

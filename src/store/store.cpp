@@ -1,0 +1,672 @@
+#include "store/store.h"
+
+#include "core/hex.h"
+#include "core/hmac.h"
+#include "core/sealed_box.h"
+#include "core/secure_random.h"
+#include "store/data_keys.h"
+#include "store/group_commit.h"
+#include "store/migrations.h"
+#include "store/time_codec.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+namespace wik::store {
+namespace {
+
+constexpr std::string_view kAuditKeyContext = "audit_key";
+constexpr std::size_t kAuditKeySize = 32;
+constexpr std::size_t kMaxCommunityIdSize = 64;
+
+std::string_view to_text(PurgeState state) {
+  switch (state) {
+    case PurgeState::kPending: return "pending";
+    case PurgeState::kRunning: return "running";
+    case PurgeState::kDone: return "done";
+  }
+  fatal("unknown PurgeState");
+}
+
+PurgeState purge_state_from(std::string_view text) {
+  if (text == "pending") return PurgeState::kPending;
+  if (text == "running") return PurgeState::kRunning;
+  if (text == "done") return PurgeState::kDone;
+  fatal("purge_jobs holds an unknown state");
+}
+
+std::string hash_hex(std::string_view value) { return core::to_hex(core::sha256(value)); }
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+  return out;
+}
+
+bool is_valid_community_id(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxCommunityIdSize &&
+         std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 127; });
+}
+
+// Inbox rows one INSERT statement writes: a group commit of more uses several statements.
+constexpr std::size_t kInboxRowsPerStatement = 64;
+
+// Returns the INSERT of `rows` inbox events; parameters: $1 the time, then per row community id,
+// topic, dedupe key and sealed payload. It returns the (community, dedupe key) of each row stored.
+std::string inbox_insert_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO inbox (community_id, topic, dedupe_key, payload_sealed, received_at, state, attempts, "
+      "next_attempt_at, last_error) VALUES ";
+  for (std::size_t row = 0; row < rows; ++row) {
+    const std::size_t p = 2 + row * 4;
+    sql += (row == 0 ? "($" : ", ($") + std::to_string(p) + ", $" + std::to_string(p + 1) + ", $" +
+           std::to_string(p + 2) + ", $" + std::to_string(p + 3) + ", $1, 'pending', 0, $1, '')";
+  }
+  return sql + " ON CONFLICT (community_id, dedupe_key) DO NOTHING RETURNING community_id, dedupe_key";
+}
+
+// The row-identity column an engine deletes batches by.
+std::string_view row_identity(Dialect dialect) { return dialect == Dialect::kSqlite ? "rowid" : "ctid"; }
+
+// Returns the statement deleting at most $2 rows of `table` whose `column` is $1.
+std::string batch_delete_sql(Dialect dialect, std::string_view table, std::string_view column) {
+  const std::string t(table);
+  const std::string c(column);
+  const std::string row(row_identity(dialect));
+  if (dialect == Dialect::kSqlite) {
+    return "DELETE FROM " + t + " WHERE " + row + " IN (SELECT " + row + " FROM " + t + " WHERE " + c +
+           " = $1 LIMIT $2)";
+  }
+  return "DELETE FROM " + t + " WHERE " + row + " = ANY(ARRAY(SELECT " + row + " FROM " + t + " WHERE " + c +
+         " = $1 LIMIT $2))";
+}
+
+Result<Secret> load_or_create_audit_key(Database& database, const core::KeyRing& ring) {
+  return transact_value(database, [&](Transaction& tx) -> Result<Secret> {
+    const std::string fresh = core::seal(ring, core::secure_random_bytes(kAuditKeySize), kAuditKeyContext);
+    Result<std::int64_t> inserted =
+        tx.execute("INSERT INTO meta (name, value) VALUES ('audit_key', $1) ON CONFLICT (name) DO NOTHING", {fresh});
+    if (!inserted) return inserted.error();
+    Result<Rows> rows = tx.query("SELECT value FROM meta WHERE name = 'audit_key'");
+    if (!rows) return rows.error();
+    return core::open(ring, rows->at(0).text(0), kAuditKeyContext);
+  });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<Database> database, core::KeyRing key_ring,
+                                           const core::Clock& clock, StoreOptions options) {
+  if (options.max_batch == 0 || options.max_attempts <= 0 || options.purge_batch_rows <= 0) {
+    return Error(ErrorCode::kConfig, "store options need max_batch, max_attempts and purge_batch_rows above 0");
+  }
+  const std::vector<Migration> migrations = kit_migrations(database->dialect());
+  if (options.migrate) {
+    if (Result<std::int64_t> migrated = migrate(*database, migrations, clock); !migrated) return migrated.error();
+  } else {
+    Result<std::int64_t> version = schema_version(*database);
+    if (!version) return version.error();
+    if (*version < migrations.back().version) {
+      return Error(ErrorCode::kConfig, "the database schema is at version " + std::to_string(*version) +
+                                           " and wik needs " + std::to_string(migrations.back().version) +
+                                           ": run `wik migrate`");
+    }
+  }
+  Result<Secret> audit_key = load_or_create_audit_key(*database, key_ring);
+  if (!audit_key) return audit_key.error().with_context("audit key");
+  return std::unique_ptr<Store>(
+      new Store(std::move(database), std::move(key_ring), clock, std::move(options), std::move(*audit_key)));
+}
+
+Store::Store(std::unique_ptr<Database> database, core::KeyRing key_ring, const core::Clock& clock,
+             StoreOptions options, Secret audit_key)
+    : database_(std::move(database)),
+      key_ring_(std::move(key_ring)),
+      clock_(clock),
+      options_(std::move(options)),
+      audit_key_(std::move(audit_key)) {
+  if (options_.group_commit) {
+    committer_ = std::make_unique<GroupCommitter>(
+        [this](std::span<InboxWrite* const> batch) { write_inbox_batch(batch); }, options_.max_batch);
+  }
+}
+
+Store::~Store() = default;
+
+Result<CommunityScope> Store::community(std::string_view community_id) {
+  if (!is_valid_community_id(community_id)) {
+    return Error(ErrorCode::kInvalidArgument, "a community id is 1-64 printable characters");
+  }
+  return CommunityScope(*this, CommunityId(community_id));
+}
+
+std::int64_t Store::now_ms() const { return to_ms(clock_.now()); }
+
+std::string Store::ref_of(std::string_view community_id) const { return community_ref(audit_key_, community_id); }
+
+Result<std::optional<Secret>> Store::find_data_key(Transaction& tx, std::string_view community_id, bool for_write) {
+  const bool lock = for_write && database_->dialect() == Dialect::kPostgres;
+  Result<Rows> rows = tx.query(lock ? "SELECT wrapped_key FROM community_keys WHERE community_id = $1 FOR SHARE"
+                                    : "SELECT wrapped_key FROM community_keys WHERE community_id = $1",
+                               {community_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Secret>();
+  Result<Secret> key = unwrap_data_key(key_ring_, rows->front().text(0), community_id);
+  if (!key) return key.error().with_context("community data key");
+  return std::optional<Secret>(std::move(*key));
+}
+
+Result<Secret> Store::ensure_data_key(Transaction& tx, std::string_view community_id) {
+  const std::string wrapped = wrap_data_key(key_ring_, generate_data_key(), community_id);
+  Result<std::int64_t> inserted = tx.execute(
+      "INSERT INTO community_keys (community_id, wrapped_key, created_at) VALUES ($1, $2, $3) "
+      "ON CONFLICT (community_id) DO NOTHING",
+      {community_id, wrapped, now_ms()});
+  if (!inserted) return inserted.error();
+  Result<std::optional<Secret>> key = find_data_key(tx, community_id, true);
+  if (!key) return key.error();
+  if (!*key) return Error(ErrorCode::kInternal, "community data key vanished while being created");
+  return std::move(**key);
+}
+
+Result<void> Store::append_audit(Transaction& tx, std::string_view community_id, std::string_view action,
+                                 std::string_view detail) {
+  const std::string ref = community_id.empty() ? std::string() : ref_of(community_id);
+  Result<std::int64_t> inserted = tx.execute(
+      "INSERT INTO audit_log (at, community_ref, action, detail) VALUES ($1, $2, $3, $4)",
+      {now_ms(), ref, action, detail});
+  if (!inserted) return inserted.error();
+  return ok_result();
+}
+
+// ---- Installations
+
+Result<std::vector<InstallationSummary>> Store::list_installations() {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<InstallationSummary>> {
+    Result<Rows> rows =
+        tx.query("SELECT community_id, community_name, state, updated_at FROM installations ORDER BY community_id");
+    if (!rows) return rows.error();
+    std::vector<InstallationSummary> out;
+    for (const Row& row : *rows) {
+      out.push_back({.community_id = row.text(0),
+                     .community_name = row.text(1),
+                     .state = row.text(2) == "active" ? InstallState::kActive : InstallState::kRevoked,
+                     .updated_at = from_ms(row.integer(3))});
+    }
+    return out;
+  });
+}
+
+// ---- Inbox
+
+Result<InsertOutcome> Store::insert_inbox_event(std::string_view community_id, InboxEventInput&& event) {
+  InboxWrite write{.community_id = community_id, .event = &event, .outcome = {}};
+  if (committer_) return committer_->write(write);
+  InboxWrite* const batch[] = {&write};
+  std::future<Result<InsertOutcome>> outcome = write.outcome.get_future();
+  write_inbox_batch(batch);
+  return outcome.get();
+}
+
+void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
+  std::vector<std::optional<Result<InsertOutcome>>> outcomes(batch.size());
+  const std::int64_t now = now_ms();
+  Result<void> committed = database_->transact([&](Transaction& tx) -> Result<void> {
+    std::map<std::string_view, std::optional<Secret>> keys;
+    std::set<std::pair<std::string_view, std::string_view>> in_batch;
+    std::vector<std::string> sealed(batch.size());
+    std::vector<std::size_t> to_insert;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const InboxWrite& write = *batch[i];
+      auto [key, fresh] = keys.try_emplace(write.community_id);
+      if (fresh) {
+        Result<std::optional<Secret>> found = find_data_key(tx, write.community_id, true);
+        if (!found) return found.error();
+        key->second = std::move(*found);
+      }
+      if (!key->second) {
+        outcomes[i] = Error(ErrorCode::kNotFound, "the community is not installed");
+      } else if (!in_batch.emplace(write.community_id, write.event->dedupe_key).second) {
+        outcomes[i] = InsertOutcome::kDuplicate;  // an earlier write of this batch has the key
+      } else {
+        sealed[i] =
+            seal_with_data_key(*key->second, SealPurpose::kWebhookPayload, write.community_id, write.event->payload);
+        to_insert.push_back(i);
+      }
+    }
+    for (std::size_t first = 0; first < to_insert.size(); first += kInboxRowsPerStatement) {
+      const std::span<const std::size_t> chunk =
+          std::span(to_insert).subspan(first, std::min(kInboxRowsPerStatement, to_insert.size() - first));
+      std::vector<SqlValue> params{now};
+      for (const std::size_t i : chunk) {
+        params.insert(params.end(),
+                      {batch[i]->community_id, batch[i]->event->topic, batch[i]->event->dedupe_key, sealed[i]});
+      }
+      Result<Rows> inserted = tx.query_values(inbox_insert_sql(chunk.size()), params);
+      if (!inserted) return inserted.error();
+      std::set<std::pair<std::string, std::string>> stored;
+      for (const Row& row : *inserted) stored.emplace(row.text(0), row.text(1));
+      for (const std::size_t i : chunk) {
+        const bool is_new = stored.contains({std::string(batch[i]->community_id), batch[i]->event->dedupe_key});
+        outcomes[i] = is_new ? InsertOutcome::kStored : InsertOutcome::kDuplicate;
+      }
+    }
+    return ok_result();
+  });
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i]->outcome.set_value(committed ? std::move(*outcomes[i]) : Result<InsertOutcome>(committed.error()));
+  }
+}
+
+Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view worker, std::size_t limit,
+                                                            std::chrono::milliseconds lease) {
+  const std::string claim_token = core::secure_random_token(16);
+  const std::int64_t now = now_ms();
+  const std::int64_t lease_until = now + lease.count();
+  const std::string sql =
+      "UPDATE inbox SET claimed_by = $1, claim_token = $2, lease_until = $3 WHERE id IN ("
+      " SELECT e.id FROM inbox e WHERE e.state = 'pending' AND e.next_attempt_at <= $4"
+      " AND (e.lease_until IS NULL OR e.lease_until <= $4)"
+      " AND NOT EXISTS (SELECT 1 FROM inbox o WHERE o.community_id = e.community_id AND o.state = 'pending'"
+      " AND o.id < e.id)"
+      " ORDER BY e.id LIMIT $5" +
+      std::string(database_->dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "") +
+      ") RETURNING id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at";
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<ClaimedEvent>> {
+    Result<Rows> rows = tx.query(sql, {worker, claim_token, lease_until, now, static_cast<std::int64_t>(limit)});
+    if (!rows) return rows.error();
+    std::vector<ClaimedEvent> out;
+    std::map<std::string, std::optional<Secret>> keys;
+    for (const Row& row : *rows) {
+      const std::string& community = row.text(1);
+      auto [key, fresh] = keys.try_emplace(community);
+      if (fresh) {
+        Result<std::optional<Secret>> found = find_data_key(tx, community, false);
+        if (!found) return found.error();
+        key->second = std::move(*found);
+      }
+      if (!key->second) continue;  // its purge is under way and will delete the row
+      Result<Secret> payload =
+          open_with_data_key(*key->second, SealPurpose::kWebhookPayload, community, row.text(4));
+      if (!payload) return payload.error().with_context("inbox payload");
+      out.push_back({.id = row.integer(0),
+                     .community_id = community,
+                     .topic = row.text(2),
+                     .dedupe_key = row.text(3),
+                     .payload = std::string(payload->expose()),
+                     .attempts = row.integer(5),
+                     .received_at = from_ms(row.integer(6)),
+                     .claim_token = claim_token,
+                     .lease_until = from_ms(lease_until)});
+    }
+    std::sort(out.begin(), out.end(), [](const ClaimedEvent& a, const ClaimedEvent& b) { return a.id < b.id; });
+    return out;
+  });
+}
+
+Result<void> Store::complete_inbox_event(const ClaimedEvent& event) {
+  return database_->transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> updated = tx.execute(
+        "UPDATE inbox SET state = 'done', payload_sealed = '', claimed_by = NULL, claim_token = NULL, "
+        "lease_until = NULL WHERE id = $1 AND claim_token = $2 AND state = 'pending'",
+        {event.id, event.claim_token});
+    if (!updated) return updated.error();
+    if (*updated == 0) return Error(ErrorCode::kConflict, "the claim on this inbox event was lost");
+    return ok_result();
+  });
+}
+
+Result<FailOutcome> Store::fail_inbox_event(const ClaimedEvent& event, std::string_view error, TimePoint retry_at) {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<FailOutcome> {
+    Result<Rows> rows = tx.query(
+        "SELECT attempts, topic, payload_sealed FROM inbox WHERE id = $1 AND claim_token = $2 AND state = 'pending'",
+        {event.id, event.claim_token});
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error(ErrorCode::kConflict, "the claim on this inbox event was lost");
+    const std::int64_t attempts = rows->front().integer(0) + 1;
+    if (attempts < options_.max_attempts) {
+      Result<std::int64_t> updated = tx.execute(
+          "UPDATE inbox SET attempts = $2, next_attempt_at = $3, last_error = $4, claimed_by = NULL, "
+          "claim_token = NULL, lease_until = NULL WHERE id = $1",
+          {event.id, attempts, to_ms(retry_at), error});
+      if (!updated) return updated.error();
+      return FailOutcome::kRetryScheduled;
+    }
+    Result<std::int64_t> dead = tx.execute(
+        "INSERT INTO dead_letters (community_id, inbox_id, topic, payload_sealed, attempts, last_error, failed_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        {event.community_id, event.id, rows->front().text(1), rows->front().text(2), attempts, error, now_ms()});
+    if (!dead) return dead.error();
+    Result<std::int64_t> updated = tx.execute(
+        "UPDATE inbox SET state = 'dead', attempts = $2, payload_sealed = '', last_error = $3, claimed_by = NULL, "
+        "claim_token = NULL, lease_until = NULL WHERE id = $1",
+        {event.id, attempts, error});
+    if (!updated) return updated.error();
+    return FailOutcome::kDeadLettered;
+  });
+}
+
+// ---- Purges
+
+Result<std::vector<PurgeJob>> Store::list_purge_jobs(std::optional<PurgeState> state) {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<PurgeJob>> {
+    Result<Rows> ids = state ? tx.query("SELECT id FROM purge_jobs WHERE state = $1 ORDER BY id", {to_text(*state)})
+                             : tx.query("SELECT id FROM purge_jobs ORDER BY id");
+    if (!ids) return ids.error();
+    std::vector<PurgeJob> jobs;
+    for (const Row& row : *ids) {
+      Result<PurgeJob> job = load_purge_job(tx, row.integer(0));
+      if (!job) return job.error();
+      jobs.push_back(std::move(*job));
+    }
+    return jobs;
+  });
+}
+
+Result<PurgeJob> Store::load_purge_job(Transaction& tx, std::int64_t job_id) {
+  Result<Rows> rows = tx.query(
+      "SELECT id, community_id, community_ref, state, requested_at, deadline, completed_at FROM purge_jobs "
+      "WHERE id = $1",
+      {job_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return Error(ErrorCode::kNotFound, "no such purge job");
+  const Row& row = rows->front();
+  PurgeJob job{.id = row.integer(0),
+               .community_id = row.optional_text(1),
+               .community_ref = row.text(2),
+               .state = purge_state_from(row.text(3)),
+               .requested_at = from_ms(row.integer(4)),
+               .deadline = from_ms(row.integer(5)),
+               .completed_at = {},
+               .rows_deleted = {}};
+  if (std::optional<std::int64_t> completed = row.optional_integer(6)) job.completed_at = from_ms(*completed);
+  Result<Rows> counts = tx.query("SELECT table_name, rows_deleted FROM purge_job_counts WHERE job_id = $1", {job_id});
+  if (!counts) return counts.error();
+  for (const Row& count : *counts) job.rows_deleted[count.text(0)] = count.integer(1);
+  return job;
+}
+
+Result<std::int64_t> Store::purge_table(std::int64_t job_id, std::string_view community_id, std::string_view table,
+                                        std::string_view column) {
+  const std::string sql = batch_delete_sql(database_->dialect(), table, column);
+  std::int64_t total = 0;
+  for (;;) {
+    Result<std::int64_t> deleted = transact_value(*database_, [&](Transaction& tx) -> Result<std::int64_t> {
+      Result<std::int64_t> n = tx.execute(sql, {community_id, options_.purge_batch_rows});
+      if (!n) return n;
+      Result<std::int64_t> counted = tx.execute(
+          "INSERT INTO purge_job_counts (job_id, table_name, rows_deleted) VALUES ($1, $2, $3) "
+          "ON CONFLICT (job_id, table_name) DO UPDATE SET rows_deleted = purge_job_counts.rows_deleted + "
+          "excluded.rows_deleted",
+          {job_id, table, *n});
+      if (!counted) return counted.error();
+      return n;
+    });
+    if (!deleted) return deleted.error().with_context("purge of " + std::string(table));
+    total += *deleted;
+    if (*deleted == 0) return total;  // a batch can fall short while rows move, so stop only at none
+  }
+}
+
+Result<PurgeJob> Store::run_purge_job(std::int64_t job_id) {
+  Result<PurgeJob> job = transact_value(*database_, [&](Transaction& tx) -> Result<PurgeJob> {
+    Result<PurgeJob> loaded = load_purge_job(tx, job_id);
+    if (!loaded || loaded->state != PurgeState::kPending) return loaded;
+    Result<std::int64_t> started = tx.execute("UPDATE purge_jobs SET state = 'running' WHERE id = $1", {job_id});
+    if (!started) return started.error();
+    loaded->state = PurgeState::kRunning;
+    return loaded;
+  });
+  if (!job || job->state == PurgeState::kDone) return job;
+  if (!job->community_id) fatal("an unfinished purge job has no community id");
+  const std::string community = *job->community_id;
+
+  // Crypto-shredding first: once this commits, every sealed token and payload of the community is
+  // unreadable, whatever copies of them the files or the WAL still hold.
+  std::vector<ReclaimTarget> touched = {{.table = "community_keys", .rewrite = true}};
+  if (Result<std::int64_t> keys = purge_table(job_id, community, "community_keys", "community_id"); !keys) {
+    return keys.error();
+  }
+  for (const CommunityTable& table : kit_community_tables()) {
+    Result<std::int64_t> deleted = purge_table(job_id, community, table.table, table.community_column);
+    if (!deleted) return deleted.error();
+    touched.push_back({.table = std::string(table.table)});
+  }
+  Result<std::vector<AppTable>> apps = app_tables();
+  if (!apps) return apps.error();
+  for (const AppTable& app : *apps) {
+    Result<std::int64_t> deleted = purge_table(job_id, community, app.table, app.community_column);
+    if (!deleted) return deleted.error();
+    touched.push_back({.table = app.table});
+  }
+  Result<ReclaimReport> reclaimed = database_->reclaim_space(touched);
+  if (!reclaimed) return reclaimed.error().with_context("purge space reclaim");
+
+  return transact_value(*database_, [&](Transaction& tx) -> Result<PurgeJob> {
+    Result<PurgeJob> current = load_purge_job(tx, job_id);
+    if (!current || current->state == PurgeState::kDone) return current;  // a concurrent run finished it
+    Result<std::int64_t> done = tx.execute(
+        "UPDATE purge_jobs SET state = 'done', completed_at = $2, community_id = NULL WHERE id = $1",
+        {job_id, now_ms()});
+    if (!done) return done.error();
+    std::string detail = "crypto_shredded=yes reclaim=" + reclaimed->steps +
+                         (reclaimed->complete ? " complete" : " partial") + " rows:";
+    for (const auto& [table, rows] : current->rows_deleted) detail += " " + table + "=" + std::to_string(rows);
+    if (Result<void> audited = append_audit(tx, community, "purge_completed", detail); !audited) {
+      return audited.error();
+    }
+    return load_purge_job(tx, job_id);
+  });
+}
+
+// ---- Keys and audit
+
+Result<std::int64_t> Store::rewrap_data_keys() {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::int64_t> {
+    Result<Rows> rows = tx.query("SELECT community_id, wrapped_key FROM community_keys ORDER BY community_id");
+    if (!rows) return rows.error();
+    for (const Row& row : *rows) {
+      Result<Secret> key = unwrap_data_key(key_ring_, row.text(1), row.text(0));
+      if (!key) return key.error().with_context("community data key");
+      Result<std::int64_t> updated =
+          tx.execute("UPDATE community_keys SET wrapped_key = $2 WHERE community_id = $1",
+                     {row.text(0), wrap_data_key(key_ring_, *key, row.text(0))});
+      if (!updated) return updated.error();
+    }
+    const std::string audit_key = core::seal(key_ring_, audit_key_.expose(), kAuditKeyContext);
+    Result<std::int64_t> updated = tx.execute("UPDATE meta SET value = $1 WHERE name = 'audit_key'", {audit_key});
+    if (!updated) return updated.error();
+    const auto count = static_cast<std::int64_t>(rows->size());
+    Result<void> audited = append_audit(
+        tx, "", "keys_rewrapped", "count=" + std::to_string(count) + " key_id=" + key_ring_.active_key_id());
+    if (!audited) return audited.error();
+    return count;
+  });
+}
+
+Result<std::vector<AuditEntry>> Store::audit_trail(std::string_view community_id) {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<AuditEntry>> {
+    Result<Rows> rows = tx.query(
+        "SELECT id, at, community_ref, action, detail FROM audit_log WHERE community_ref = $1 ORDER BY id",
+        {ref_of(community_id)});
+    if (!rows) return rows.error();
+    std::vector<AuditEntry> out;
+    for (const Row& row : *rows) {
+      out.push_back({.id = row.integer(0),
+                     .at = from_ms(row.integer(1)),
+                     .community_ref = row.text(2),
+                     .action = row.text(3),
+                     .detail = row.text(4)});
+    }
+    return out;
+  });
+}
+
+// ---- Accounts, sessions, OAuth states
+
+Result<Account> Store::create_account(std::string_view email, const Secret& password, std::string_view role) {
+  if (email.empty() || password.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "an account needs an email and a password");
+  }
+  Result<std::string> hash = hash_password(password, options_.password_cost);
+  if (!hash) return hash.error();
+  const std::string normalized = lower_ascii(email);
+  const std::int64_t now = now_ms();
+  return transact_value(*database_, [&](Transaction& tx) -> Result<Account> {
+    Result<Rows> rows = tx.query(
+        "INSERT INTO accounts (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (email) DO NOTHING RETURNING id",
+        {normalized, *hash, role, now});
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error(ErrorCode::kConflict, "an account with this email exists");
+    return Account{.id = rows->front().integer(0), .email = normalized, .role = std::string(role),
+                   .created_at = from_ms(now)};
+  });
+}
+
+Result<Account> Store::authenticate(std::string_view email, const Secret& password) {
+  Result<Rows> rows = transact_value(*database_, [&](Transaction& tx) {
+    return tx.query("SELECT id, email, role, created_at, password_hash FROM accounts WHERE email = $1",
+                    {lower_ascii(email)});
+  });
+  if (!rows) return rows.error();
+  if (rows->empty()) {
+    // Spends the same argon2id work as a wrong password, so timing does not tell which emails exist.
+    std::call_once(dummy_hash_once_, [this] {
+      Result<std::string> hash = hash_password(Secret(core::secure_random_token(16)), options_.password_cost);
+      if (hash) dummy_hash_ = std::move(*hash);
+    });
+    (void)verify_password(password, dummy_hash_);
+    return Error(ErrorCode::kUnauthenticated, "wrong email or password");
+  }
+  if (!verify_password(password, rows->front().text(4))) {
+    return Error(ErrorCode::kUnauthenticated, "wrong email or password");
+  }
+  const Row& row = rows->front();
+  return Account{
+      .id = row.integer(0), .email = row.text(1), .role = row.text(2), .created_at = from_ms(row.integer(3))};
+}
+
+Result<NewSession> Store::create_session(AccountId account, std::chrono::seconds lifetime) {
+  Secret session_id(core::secure_random_token(32));
+  const std::int64_t now = now_ms();
+  const std::int64_t expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(lifetime).count();
+  Result<void> created = database_->transact([&](Transaction& tx) -> Result<void> {
+    Result<Rows> found = tx.query("SELECT id FROM accounts WHERE id = $1", {account});
+    if (!found) return found.error();
+    if (found->empty()) return Error(ErrorCode::kNotFound, "no such account");
+    Result<std::int64_t> inserted = tx.execute(
+        "INSERT INTO sessions (id_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        {hash_hex(session_id.expose()), account, now, expires});
+    if (!inserted) return inserted.error();
+    return ok_result();
+  });
+  if (!created) return created.error();
+  return NewSession{.session_id = std::move(session_id),
+                    .session = {.account_id = account, .created_at = from_ms(now), .expires_at = from_ms(expires)}};
+}
+
+Result<Session> Store::find_session(const Secret& session_id) {
+  const std::string hash = hash_hex(session_id.expose());
+  return transact_value(*database_, [&](Transaction& tx) -> Result<Session> {
+    Result<Rows> rows =
+        tx.query("SELECT account_id, created_at, expires_at FROM sessions WHERE id_hash = $1", {hash});
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error(ErrorCode::kNotFound, "no such session");
+    const Row& row = rows->front();
+    if (row.integer(2) <= now_ms()) return Error(ErrorCode::kExpired, "the session expired");
+    return Session{.account_id = row.integer(0), .created_at = from_ms(row.integer(1)),
+                   .expires_at = from_ms(row.integer(2))};
+  });
+}
+
+Result<void> Store::delete_session(const Secret& session_id) {
+  return database_->transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> deleted =
+        tx.execute("DELETE FROM sessions WHERE id_hash = $1", {hash_hex(session_id.expose())});
+    if (!deleted) return deleted.error();
+    if (*deleted == 0) return Error(ErrorCode::kNotFound, "no such session");
+    return ok_result();
+  });
+}
+
+Result<Secret> Store::create_oauth_state(const Secret& session_id, std::string_view return_to,
+                                         std::chrono::seconds lifetime) {
+  Secret state(core::secure_random_token(32));
+  const std::int64_t now = now_ms();
+  Result<void> created = database_->transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> inserted = tx.execute(
+        "INSERT INTO oauth_states (state_hash, session_hash, return_to, created_at, expires_at) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        {hash_hex(state.expose()), hash_hex(session_id.expose()), return_to, now,
+         now + std::chrono::duration_cast<std::chrono::milliseconds>(lifetime).count()});
+    if (!inserted) return inserted.error();
+    return ok_result();
+  });
+  if (!created) return created.error();
+  return state;
+}
+
+Result<OAuthState> Store::take_oauth_state(const Secret& state, const Secret& session_id) {
+  Result<Rows> rows = transact_value(*database_, [&](Transaction& tx) {
+    return tx.query(
+        "DELETE FROM oauth_states WHERE state_hash = $1 RETURNING session_hash, return_to, created_at, expires_at",
+        {hash_hex(state.expose())});
+  });
+  if (!rows) return rows.error();
+  if (rows->empty()) return Error(ErrorCode::kNotFound, "unknown or already used OAuth state");
+  const Row& row = rows->front();
+  if (row.integer(3) <= now_ms()) return Error(ErrorCode::kExpired, "the OAuth state expired");
+  if (row.text(0) != hash_hex(session_id.expose())) {
+    return Error(ErrorCode::kPermissionDenied, "the OAuth state belongs to another session");
+  }
+  return OAuthState{.session_hash = row.text(0), .return_to = row.text(1), .created_at = from_ms(row.integer(2)),
+                    .expires_at = from_ms(row.integer(3))};
+}
+
+Result<std::int64_t> Store::prune_expired() {
+  const std::int64_t now = now_ms();
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::int64_t> {
+    Result<std::int64_t> sessions = tx.execute("DELETE FROM sessions WHERE expires_at <= $1", {now});
+    if (!sessions) return sessions;
+    Result<std::int64_t> states = tx.execute("DELETE FROM oauth_states WHERE expires_at <= $1", {now});
+    if (!states) return states;
+    return *sessions + *states;
+  });
+}
+
+// ---- Application tables
+
+Result<void> Store::register_app_table(const AppTable& table) {
+  if (!is_sql_identifier(table.table) || !is_sql_identifier(table.community_column)) {
+    return Error(ErrorCode::kInvalidArgument, "app table and column names must be plain identifiers");
+  }
+  const std::string t = lower_ascii(table.table);
+  const std::string c = lower_ascii(table.community_column);
+  return database_->transact([&](Transaction& tx) -> Result<void> {
+    if (!tx.query("SELECT " + c + " FROM " + t + " WHERE 1 = 0")) {
+      return Error(ErrorCode::kNotFound, "app table or community column does not exist");
+    }
+    Result<std::int64_t> upserted = tx.execute(
+        "INSERT INTO app_tables (table_name, community_column) VALUES ($1, $2) "
+        "ON CONFLICT (table_name) DO UPDATE SET community_column = excluded.community_column",
+        {t, c});
+    if (!upserted) return upserted.error();
+    return ok_result();
+  });
+}
+
+Result<std::vector<AppTable>> Store::app_tables() {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<AppTable>> {
+    Result<Rows> rows = tx.query("SELECT table_name, community_column FROM app_tables ORDER BY table_name");
+    if (!rows) return rows.error();
+    std::vector<AppTable> out;
+    for (const Row& row : *rows) out.push_back({.table = row.text(0), .community_column = row.text(1)});
+    return out;
+  });
+}
+
+}  // namespace wik::store

@@ -1,0 +1,170 @@
+// Store: everything wik keeps, on SQLite or PostgreSQL (docs/storage.md).
+//
+// One engine-neutral implementation over the Database seam (database.h): every statement and
+// every record mapping exists once, and an engine only runs statements. Community rows are
+// reachable only through a CommunityScope (community_scope.h) bound to one community id; the
+// cross-community calls here are the worker and operator ones (claims, purges, key rotation,
+// listings), and each record they return names its community.
+//
+// Thread-safe: every call may come from any thread, and blocks the caller (SQLite and libpq block
+// anyway); coroutine callers offload calls to a blocking pool. Failures are wik::Error values:
+// kNotFound, kConflict, kExpired, kUnauthenticated, kPermissionDenied, kInvalidArgument as each
+// call states, kUnavailable when the engine is busy or unreachable, kInternal for a bug.
+// Time comes from the injected Clock only. The Store borrows the Clock, which must outlive it.
+#pragma once
+
+#include <wik/result.h>
+#include <wik/secret.h>
+
+#include "core/clock.h"
+#include "core/key_ring.h"
+#include "store/community_scope.h"
+#include "store/database.h"
+#include "store/passwords.h"
+#include "store/records.h"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wik::store {
+
+class GroupCommitter;
+struct InboxWrite;
+
+struct StoreOptions {
+  // Applies missing kit migrations in open(); when false, open() requires an up-to-date schema.
+  bool migrate = true;
+  // Batches concurrent inbox inserts into one transaction (one durable commit for many callers).
+  // When false each insert commits on its own (for comparison in bench/store_bench.cpp).
+  bool group_commit = true;
+  // Most inbox inserts one group commit writes. REQUIRES: > 0.
+  std::size_t max_batch = 512;
+  // Failed attempts after which an inbox event becomes a dead letter. REQUIRES: > 0.
+  std::int64_t max_attempts = 8;
+  // Rows a purge deletes per transaction, so other communities' writes wait for one batch at most.
+  // REQUIRES: > 0.
+  std::int64_t purge_batch_rows = 5000;
+  PasswordCost password_cost;
+};
+
+class Store {
+ public:
+  // Returns a store over `database`: migrates it (if options.migrate), creates the audit key on
+  // first use, and starts the group committer. kConfig when the schema is older than the kit's
+  // and options.migrate is false; engine errors otherwise.
+  static Result<std::unique_ptr<Store>> open(std::unique_ptr<Database> database, core::KeyRing key_ring,
+                                             const core::Clock& clock, StoreOptions options = {});
+
+  // Finishes the queued inbox inserts, then stops the committer.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Returns the scope of `community_id`: kInvalidArgument unless it is 1-64 printable ASCII
+  // characters. The community need not be installed yet.
+  Result<CommunityScope> community(std::string_view community_id);
+
+  // ---- Installations (cross-community, operators)
+  // Returns every installation, without tokens, ordered by community id.
+  Result<std::vector<InstallationSummary>> list_installations();
+
+  // ---- Inbox workers
+  // Claims up to `limit` events for `worker` until now + `lease`. Only the oldest pending event
+  // of each community is claimable, so handling keeps per-community order; an event whose lease
+  // expired is claimable again. On PostgreSQL concurrent claimers skip each other's rows.
+  Result<std::vector<ClaimedEvent>> claim_inbox_events(std::string_view worker, std::size_t limit,
+                                                       std::chrono::milliseconds lease);
+  // Marks a claimed event handled (its dedupe key stays, its payload goes): kConflict when the
+  // claim was lost (another worker reclaimed it after the lease ran out).
+  Result<void> complete_inbox_event(const ClaimedEvent& event);
+  // Records a failed attempt: schedules a retry at `retry_at`, or, after max_attempts, moves the
+  // event to the dead letters. kConflict when the claim was lost. `error` must hold no secret.
+  Result<FailOutcome> fail_inbox_event(const ClaimedEvent& event, std::string_view error, TimePoint retry_at);
+
+  // ---- Purges
+  // Returns the purge jobs in `state` (all when empty), oldest first.
+  Result<std::vector<PurgeJob>> list_purge_jobs(std::optional<PurgeState> state = {});
+  // Runs purge job `job_id` to the end: destroys the community's data key, deletes its rows from
+  // every kit table and registered app table in batches, reclaims the space, then marks the job
+  // done and appends the audit record. Safe to re-run and to run concurrently: a done job is
+  // returned as it is, and an interrupted one continues. kNotFound for an unknown job.
+  Result<PurgeJob> run_purge_job(std::int64_t job_id);
+
+  // ---- Keys and audit
+  // Re-wraps every community data key and the audit key under the ring's active key and returns
+  // how many community keys it re-wrapped. kNotFound when a wrapped key names a key id the ring
+  // lacks (nothing is changed then).
+  Result<std::int64_t> rewrap_data_keys();
+  // Returns the audit entries of `community_id` (found by its keyed hash), oldest first.
+  Result<std::vector<AuditEntry>> audit_trail(std::string_view community_id);
+
+  // ---- The vendor's own accounts, sessions and OAuth states
+  // Creates an account: kConflict when the email is taken, kInvalidArgument for an empty email
+  // or password. Emails are compared case-insensitively (ASCII).
+  Result<Account> create_account(std::string_view email, const Secret& password, std::string_view role);
+  // Returns the account whose email and password match, or kUnauthenticated (the same error, and
+  // the same argon2id work, for an unknown email and a wrong password).
+  Result<Account> authenticate(std::string_view email, const Secret& password);
+  // Starts a session for `account` lasting `lifetime`: kNotFound for an unknown account.
+  Result<NewSession> create_session(AccountId account, std::chrono::seconds lifetime);
+  // Returns the session `session_id` names: kNotFound when unknown or deleted, kExpired when it
+  // ran out (prune_expired() deletes it later).
+  Result<Session> find_session(const Secret& session_id);
+  // Ends a session: kNotFound when there is none.
+  Result<void> delete_session(const Secret& session_id);
+  // Returns a fresh OAuth `state` value bound to `session_id`, usable once within `lifetime`.
+  Result<Secret> create_oauth_state(const Secret& session_id, std::string_view return_to,
+                                    std::chrono::seconds lifetime);
+  // Consumes `state` (a second take finds nothing): kNotFound when unknown or already taken,
+  // kExpired when too old, kPermissionDenied when another session created it.
+  Result<OAuthState> take_oauth_state(const Secret& state, const Secret& session_id);
+  // Deletes expired sessions and OAuth states; returns how many.
+  Result<std::int64_t> prune_expired();
+
+  // ---- Application tables
+  // Registers an application table holding community rows so purges reach it: kInvalidArgument
+  // for a name that is not a plain identifier, kNotFound when the table or column does not exist.
+  // Registering again replaces the column.
+  Result<void> register_app_table(const AppTable& table);
+  Result<std::vector<AppTable>> app_tables();
+
+ private:
+  friend class CommunityScope;
+
+  Store(std::unique_ptr<Database> database, core::KeyRing key_ring, const core::Clock& clock, StoreOptions options,
+        Secret audit_key);
+
+  std::int64_t now_ms() const;
+  std::string ref_of(std::string_view community_id) const;
+  // Returns the community's data key, or nullopt when it has none (never installed, or purged).
+  // `for_write` locks the key row (PostgreSQL) so a concurrent purge waits for this transaction.
+  Result<std::optional<Secret>> find_data_key(Transaction& tx, std::string_view community_id, bool for_write);
+  Result<Secret> ensure_data_key(Transaction& tx, std::string_view community_id);
+  Result<void> append_audit(Transaction& tx, std::string_view community_id, std::string_view action,
+                            std::string_view detail);
+  Result<InsertOutcome> insert_inbox_event(std::string_view community_id, InboxEventInput&& event);
+  // Writes `batch` in one transaction and fills in each write's outcome.
+  void write_inbox_batch(std::span<InboxWrite* const> batch);
+  Result<std::int64_t> purge_table(std::int64_t job_id, std::string_view community_id, std::string_view table,
+                                   std::string_view column);
+  Result<PurgeJob> load_purge_job(Transaction& tx, std::int64_t job_id);
+
+  std::unique_ptr<Database> database_;
+  const core::KeyRing key_ring_;
+  const core::Clock& clock_;
+  const StoreOptions options_;
+  const Secret audit_key_;
+  std::once_flag dummy_hash_once_;
+  std::string dummy_hash_;  // verified against for unknown emails; set once under dummy_hash_once_
+  std::unique_ptr<GroupCommitter> committer_;  // null unless options_.group_commit
+};
+
+}  // namespace wik::store

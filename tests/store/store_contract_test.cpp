@@ -1,0 +1,560 @@
+// The Store contract, run on every engine (STYLE.md practice 12): each operation, the exact error
+// of each failure, and isolation between communities.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "store/migrations.h"
+#include "store/store_test_fixture.h"
+
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+namespace wik::store::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+using ::testing::StartsWith;
+using wik::testing::HasError;
+using wik::testing::IsOk;
+using namespace std::chrono_literals;
+
+template <class Engine>
+class StoreContractTest : public StoreTest<Engine> {};
+TYPED_TEST_SUITE(StoreContractTest, Engines, EngineNames);
+
+InboxEventInput event(std::string dedupe_key, std::string payload = "{\"entry\":[]}") {
+  return {.topic = "page", .dedupe_key = std::move(dedupe_key), .payload = std::move(payload)};
+}
+
+// ---- Communities and installations
+
+TYPED_TEST(StoreContractTest, RejectsMalformedCommunityIds) {
+  EXPECT_THAT(this->store_->community(""), HasError(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(this->store_->community(std::string(65, '1')), HasError(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(this->store_->community("12 34"), HasError(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(this->store_->community(std::string(64, '1')), IsOk());
+}
+
+TYPED_TEST(StoreContractTest, InstallationRoundTripsWithTokenSealedAtRest) {
+  Result<Account> installer = this->store_->create_account("admin@vendor.test", Secret("pw"), "admin");
+  ASSERT_THAT(installer, IsOk());
+  CommunityScope community = this->scope("1001");
+  ASSERT_THAT(community.put_installation({.community_name = "Acme",
+                                          .access_token = AccessToken("CANARY-token-1001"),
+                                          .permissions = {"message", "read_group_content"},
+                                          .installed_by = installer->id}),
+              IsOk());
+
+  Result<Installation> read = community.installation();
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(read->community_id, "1001");
+  EXPECT_EQ(read->community_name, "Acme");
+  EXPECT_EQ(read->access_token.expose(), "CANARY-token-1001");
+  EXPECT_THAT(read->permissions, ElementsAre("message", "read_group_content"));
+  EXPECT_EQ(read->installed_by, installer->id);
+  EXPECT_EQ(read->state, InstallState::kActive);
+  EXPECT_EQ(read->installed_at, this->clock_.now());
+
+  Rows stored = this->query("SELECT access_token_sealed FROM installations WHERE community_id = '1001'");
+  ASSERT_THAT(stored, SizeIs(1));
+  EXPECT_THAT(stored[0].text(0), StartsWith("wdk1."));
+  EXPECT_THAT(stored[0].text(0), Not(HasSubstr("CANARY")));
+}
+
+TYPED_TEST(StoreContractTest, UnknownInstallationIsNotFound) {
+  EXPECT_THAT(this->scope("2002").installation(), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(this->scope("2002").revoke_installation(), HasError(ErrorCode::kNotFound));
+}
+
+TYPED_TEST(StoreContractTest, RevokeForgetsTheTokenAndReinstallRestoresIt) {
+  CommunityScope community = this->install("3003", "first-token");
+  ASSERT_THAT(community.revoke_installation(), IsOk());
+  Result<Installation> revoked = community.installation();
+  ASSERT_THAT(revoked, IsOk());
+  EXPECT_EQ(revoked->state, InstallState::kRevoked);
+  EXPECT_TRUE(revoked->access_token.empty());
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM installations WHERE access_token_sealed <> ''"), 0);
+
+  this->clock_.advance(60s);
+  this->install("3003", "second-token");
+  Result<Installation> again = community.installation();
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->state, InstallState::kActive);
+  EXPECT_EQ(again->access_token.expose(), "second-token");
+  EXPECT_EQ(again->installed_at, this->clock_.now());
+}
+
+TYPED_TEST(StoreContractTest, ListsInstallationsWithoutTokens) {
+  this->install("20");
+  this->install("10");
+  ASSERT_THAT(this->scope("20").revoke_installation(), IsOk());
+  Result<std::vector<InstallationSummary>> all = this->store_->list_installations();
+  ASSERT_THAT(all, IsOk());
+  ASSERT_THAT(*all, SizeIs(2));
+  EXPECT_EQ((*all)[0].community_id, "10");
+  EXPECT_EQ((*all)[0].state, InstallState::kActive);
+  EXPECT_EQ((*all)[1].community_id, "20");
+  EXPECT_EQ((*all)[1].state, InstallState::kRevoked);
+}
+
+TYPED_TEST(StoreContractTest, AScopeCannotReachAnotherCommunitysRows) {
+  CommunityScope a = this->install("111", "token-of-a");
+  CommunityScope b = this->scope("222");
+  ASSERT_THAT(a.put_identity("user-1", "one@a.test"), IsOk());
+  ASSERT_THAT(a.insert_inbox_event(event("mid-1")), IsOk());
+
+  // B sees none of A's rows, through any call.
+  EXPECT_THAT(b.installation(), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(b.identity("user-1"), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(b.link_identity("user-1", 1), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(b.revoke_installation(), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(b.insert_inbox_event(event("mid-2")), HasError(ErrorCode::kNotFound));  // B is not installed
+
+  // A's dead letter cannot be listed or replayed through B.
+  Result<std::vector<ClaimedEvent>> claimed = this->store_->claim_inbox_events("w", 10, 30s);
+  ASSERT_THAT(claimed, IsOk());
+  ASSERT_THAT(*claimed, SizeIs(1));
+  StoreOptions one_attempt = test_options();
+  one_attempt.max_attempts = 1;
+  this->reopen(one_attempt);
+  a = this->scope("111");
+  b = this->install("222", "token-of-b");
+  ASSERT_THAT(this->store_->fail_inbox_event(claimed->front(), "handler failed", this->clock_.now()), IsOk());
+  Result<std::vector<DeadLetter>> dead = a.dead_letters();
+  ASSERT_THAT(dead, IsOk());
+  ASSERT_THAT(*dead, SizeIs(1));
+  EXPECT_THAT(b.dead_letters(), IsOk());
+  EXPECT_THAT(b.dead_letters().value(), IsEmpty());
+  EXPECT_THAT(b.replay_dead_letter(dead->front().id), HasError(ErrorCode::kNotFound));
+
+  // A sealed token copied into B's row does not open there: the seal names its community.
+  Rows a_token = this->query("SELECT access_token_sealed FROM installations WHERE community_id = '111'");
+  ASSERT_THAT(a_token, SizeIs(1));
+  ASSERT_THAT(transact_value(this->raw(),
+                             [&](Transaction& tx) {
+                               return tx.execute(
+                                   "UPDATE installations SET access_token_sealed = $1 WHERE community_id = '222'",
+                                   {a_token[0].text(0)});
+                             }),
+              IsOk());
+  EXPECT_THAT(b.installation(), HasError(ErrorCode::kBadSignature));
+}
+
+// ---- Inbox
+
+TYPED_TEST(StoreContractTest, StoresAnEventOnceAndReportsDuplicates) {
+  CommunityScope a = this->install("1");
+  CommunityScope b = this->install("2");
+  EXPECT_THAT(a.insert_inbox_event(event("mid.1", "CANARY-payload")), IsOk());
+  Result<InsertOutcome> again = a.insert_inbox_event(event("mid.1", "other"));
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(*again, InsertOutcome::kDuplicate);
+  // The same key in another community is another event, never a duplicate.
+  Result<InsertOutcome> other = b.insert_inbox_event(event("mid.1"));
+  ASSERT_THAT(other, IsOk());
+  EXPECT_EQ(*other, InsertOutcome::kStored);
+
+  Rows stored = this->query("SELECT payload_sealed FROM inbox WHERE community_id = '1'");
+  ASSERT_THAT(stored, SizeIs(1));
+  EXPECT_THAT(stored[0].text(0), StartsWith("wdk1."));
+  EXPECT_THAT(stored[0].text(0), Not(HasSubstr("CANARY")));
+}
+
+TYPED_TEST(StoreContractTest, RefusesEventsOfCommunitiesWithoutAKey) {
+  EXPECT_THAT(this->scope("404").insert_inbox_event(event("m")), HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox"), 0);
+}
+
+TYPED_TEST(StoreContractTest, ClaimsKeepPerCommunityOrder) {
+  CommunityScope a = this->install("1");
+  CommunityScope b = this->install("2");
+  ASSERT_THAT(a.insert_inbox_event(event("a1", "payload-a1")), IsOk());
+  ASSERT_THAT(a.insert_inbox_event(event("a2", "payload-a2")), IsOk());
+  ASSERT_THAT(b.insert_inbox_event(event("b1", "payload-b1")), IsOk());
+
+  Result<std::vector<ClaimedEvent>> first = this->store_->claim_inbox_events("w1", 10, 30s);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(*first, SizeIs(2));  // a2 waits behind a1
+  EXPECT_EQ((*first)[0].dedupe_key, "a1");
+  EXPECT_EQ((*first)[0].community_id, "1");
+  EXPECT_EQ((*first)[0].payload, "payload-a1");
+  EXPECT_EQ((*first)[0].topic, "page");
+  EXPECT_EQ((*first)[1].dedupe_key, "b1");
+  EXPECT_EQ((*first)[1].community_id, "2");
+  EXPECT_THAT(this->store_->claim_inbox_events("w2", 10, 30s).value(), IsEmpty());
+
+  ASSERT_THAT(this->store_->complete_inbox_event((*first)[0]), IsOk());
+  Result<std::vector<ClaimedEvent>> next = this->store_->claim_inbox_events("w2", 10, 30s);
+  ASSERT_THAT(next, IsOk());
+  ASSERT_THAT(*next, SizeIs(1));
+  EXPECT_EQ((*next)[0].dedupe_key, "a2");
+  // A handled event still deduplicates, and keeps no payload.
+  EXPECT_EQ(a.insert_inbox_event(event("a1")).value(), InsertOutcome::kDuplicate);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE state = 'done' AND payload_sealed = ''"), 1);
+}
+
+TYPED_TEST(StoreContractTest, AnAbandonedClaimIsReclaimedAfterItsLease) {
+  CommunityScope a = this->install("1");
+  ASSERT_THAT(a.insert_inbox_event(event("m1")), IsOk());
+  Result<std::vector<ClaimedEvent>> crashed = this->store_->claim_inbox_events("crashed-worker", 10, 30s);
+  ASSERT_THAT(crashed, IsOk());
+  ASSERT_THAT(*crashed, SizeIs(1));
+
+  this->clock_.advance(29s);
+  EXPECT_THAT(this->store_->claim_inbox_events("w2", 10, 30s).value(), IsEmpty());
+  this->clock_.advance(2s);
+  Result<std::vector<ClaimedEvent>> reclaimed = this->store_->claim_inbox_events("w2", 10, 30s);
+  ASSERT_THAT(reclaimed, IsOk());
+  ASSERT_THAT(*reclaimed, SizeIs(1));
+  EXPECT_EQ((*reclaimed)[0].id, (*crashed)[0].id);
+
+  // The stale worker comes back: its claim is gone.
+  EXPECT_THAT(this->store_->complete_inbox_event((*crashed)[0]), HasError(ErrorCode::kConflict));
+  EXPECT_THAT(this->store_->fail_inbox_event((*crashed)[0], "late", this->clock_.now()),
+              HasError(ErrorCode::kConflict));
+  EXPECT_THAT(this->store_->complete_inbox_event((*reclaimed)[0]), IsOk());
+  EXPECT_THAT(this->store_->complete_inbox_event((*reclaimed)[0]), HasError(ErrorCode::kConflict));
+}
+
+TYPED_TEST(StoreContractTest, FailedAttemptsRetryThenBecomeDeadLettersThatReplay) {
+  StoreOptions options = test_options();
+  options.max_attempts = 2;
+  this->reopen(options);
+  CommunityScope a = this->install("1");
+  ASSERT_THAT(a.insert_inbox_event(event("m1", "the-payload")), IsOk());
+
+  ClaimedEvent claimed = this->store_->claim_inbox_events("w", 1, 30s).value().at(0);
+  Result<FailOutcome> retry = this->store_->fail_inbox_event(claimed, "graph 500", this->clock_.now() + 60s);
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(*retry, FailOutcome::kRetryScheduled);
+  EXPECT_THAT(this->store_->claim_inbox_events("w", 1, 30s).value(), IsEmpty());  // not before retry_at
+
+  this->clock_.advance(61s);
+  claimed = this->store_->claim_inbox_events("w", 1, 30s).value().at(0);
+  EXPECT_EQ(claimed.attempts, 1);
+  Result<FailOutcome> dead = this->store_->fail_inbox_event(claimed, "graph 500 again", this->clock_.now());
+  ASSERT_THAT(dead, IsOk());
+  EXPECT_EQ(*dead, FailOutcome::kDeadLettered);
+  EXPECT_THAT(this->store_->claim_inbox_events("w", 1, 30s).value(), IsEmpty());
+
+  Result<std::vector<DeadLetter>> letters = a.dead_letters();
+  ASSERT_THAT(letters, IsOk());
+  ASSERT_THAT(*letters, SizeIs(1));
+  EXPECT_EQ((*letters)[0].payload, "the-payload");
+  EXPECT_EQ((*letters)[0].attempts, 2);
+  EXPECT_EQ((*letters)[0].last_error, "graph 500 again");
+  EXPECT_EQ((*letters)[0].community_id, "1");
+
+  ASSERT_THAT(a.replay_dead_letter((*letters)[0].id), IsOk());
+  EXPECT_THAT(a.replay_dead_letter((*letters)[0].id), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(a.dead_letters().value(), IsEmpty());
+  Result<std::vector<ClaimedEvent>> replayed = this->store_->claim_inbox_events("w", 1, 30s);
+  ASSERT_THAT(replayed, IsOk());
+  ASSERT_THAT(*replayed, SizeIs(1));
+  EXPECT_EQ((*replayed)[0].payload, "the-payload");
+  EXPECT_EQ((*replayed)[0].attempts, 0);
+}
+
+TYPED_TEST(StoreContractTest, ConcurrentInsertsAreAllStoredOnce) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  CommunityScope a = this->install("1");
+  std::vector<std::thread> threads;
+  std::atomic<int> stored{0};
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every key is sent twice, by two threads: one stores it, the other sees a duplicate.
+        const std::string key = "k" + std::to_string((t / 2) * kPerThread + i);
+        Result<InsertOutcome> outcome = a.insert_inbox_event(event(key));
+        if (!outcome) {
+          ++failed;
+        } else if (*outcome == InsertOutcome::kStored) {
+          ++stored;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(stored, kThreads / 2 * kPerThread);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox"), kThreads / 2 * kPerThread);
+}
+
+TYPED_TEST(StoreContractTest, WorkersOfTwoStoresHandleEachEventOnceInCommunityOrder) {
+  constexpr int kCommunities = 10;
+  constexpr int kPerCommunity = 20;
+  for (int c = 0; c < kCommunities; ++c) {
+    CommunityScope community = this->install(std::to_string(c + 1));
+    for (int i = 0; i < kPerCommunity; ++i) {
+      ASSERT_THAT(community.insert_inbox_event(event("e" + std::to_string(i), std::to_string(i))), IsOk());
+    }
+  }
+  // A second store on the same database: another `wik serve` replica.
+  Result<std::unique_ptr<Database>> database = this->engine_.open();
+  ASSERT_THAT(database, IsOk());
+  Result<std::unique_ptr<Store>> replica = Store::open(std::move(*database), this->ring_, this->clock_, test_options());
+  ASSERT_THAT(replica, IsOk());
+
+  std::mutex mutex;
+  std::map<std::string, std::vector<int>> handled;  // community -> payload sequence, in completion order
+  std::atomic<int> conflicts{0};
+  const auto work = [&](Store& store, const std::string& worker) {
+    for (int idle = 0; idle < 50;) {
+      Result<std::vector<ClaimedEvent>> claimed = store.claim_inbox_events(worker, 4, 30s);
+      if (!claimed || claimed->empty()) {
+        ++idle;
+        std::this_thread::sleep_for(1ms);
+        continue;
+      }
+      idle = 0;
+      for (const ClaimedEvent& e : *claimed) {
+        {
+          const std::lock_guard lock(mutex);
+          handled[e.community_id].push_back(std::stoi(e.payload));
+        }
+        if (!store.complete_inbox_event(e)) ++conflicts;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    Store& store = w % 2 == 0 ? *this->store_ : **replica;
+    workers.emplace_back(work, std::ref(store), "worker-" + std::to_string(w));
+  }
+  for (std::thread& worker : workers) worker.join();
+
+  EXPECT_EQ(conflicts, 0);
+  ASSERT_THAT(handled, SizeIs(kCommunities));
+  std::vector<int> in_order(kPerCommunity);
+  std::iota(in_order.begin(), in_order.end(), 0);
+  for (const auto& [community, sequence] : handled) EXPECT_EQ(sequence, in_order) << "community " << community;
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE state = 'done'"), kCommunities * kPerCommunity);
+}
+
+// ---- Accounts, sessions, OAuth states
+
+TYPED_TEST(StoreContractTest, AccountsHashPasswordsAndRefuseDuplicates) {
+  Result<Account> created = this->store_->create_account("Admin@Vendor.test", Secret("CANARY-password"), "admin");
+  ASSERT_THAT(created, IsOk());
+  EXPECT_EQ(created->email, "admin@vendor.test");
+  EXPECT_THAT(this->store_->create_account("ADMIN@vendor.test", Secret("x"), "admin"), HasError(ErrorCode::kConflict));
+  EXPECT_THAT(this->store_->create_account("", Secret("x"), "admin"), HasError(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(this->store_->create_account("b@vendor.test", Secret(""), "admin"),
+              HasError(ErrorCode::kInvalidArgument));
+
+  Result<Account> signed_in = this->store_->authenticate("admin@vendor.TEST", Secret("CANARY-password"));
+  ASSERT_THAT(signed_in, IsOk());
+  EXPECT_EQ(signed_in->id, created->id);
+  EXPECT_EQ(signed_in->role, "admin");
+  EXPECT_THAT(this->store_->authenticate("admin@vendor.test", Secret("wrong")), HasError(ErrorCode::kUnauthenticated));
+  EXPECT_THAT(this->store_->authenticate("nobody@vendor.test", Secret("CANARY-password")),
+              HasError(ErrorCode::kUnauthenticated));
+
+  Rows stored = this->query("SELECT password_hash FROM accounts");
+  ASSERT_THAT(stored, SizeIs(1));
+  EXPECT_THAT(stored[0].text(0), StartsWith("$argon2id$"));
+}
+
+TYPED_TEST(StoreContractTest, SessionsAreStoredAsHashesAndExpire) {
+  EXPECT_THAT(this->store_->create_session(999, 3600s), HasError(ErrorCode::kNotFound));
+  const AccountId account = this->store_->create_account("a@v.test", Secret("pw"), "admin").value().id;
+  Result<NewSession> session = this->store_->create_session(account, 3600s);
+  ASSERT_THAT(session, IsOk());
+  EXPECT_GE(session->session_id.size(), 40u);
+  Result<Session> found = this->store_->find_session(session->session_id);
+  ASSERT_THAT(found, IsOk());
+  EXPECT_EQ(found->account_id, account);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM sessions WHERE id_hash = $1", {session->session_id.expose()}), 0);
+  EXPECT_THAT(this->store_->find_session(Secret("unknown")), HasError(ErrorCode::kNotFound));
+
+  this->clock_.advance(3601s);
+  EXPECT_THAT(this->store_->find_session(session->session_id), HasError(ErrorCode::kExpired));
+  Result<NewSession> second = this->store_->create_session(account, 3600s);
+  ASSERT_THAT(second, IsOk());
+  ASSERT_THAT(this->store_->delete_session(second->session_id), IsOk());
+  EXPECT_THAT(this->store_->delete_session(second->session_id), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(this->store_->find_session(second->session_id), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(this->store_->prune_expired(), IsOk());
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM sessions"), 0);
+}
+
+TYPED_TEST(StoreContractTest, OAuthStatesAreSingleUseBoundToTheirSessionAndExpire) {
+  const Secret session("session-one");
+  Result<Secret> state = this->store_->create_oauth_state(session, "/install/done", 300s);
+  ASSERT_THAT(state, IsOk());
+  Result<OAuthState> taken = this->store_->take_oauth_state(*state, session);
+  ASSERT_THAT(taken, IsOk());
+  EXPECT_EQ(taken->return_to, "/install/done");
+  EXPECT_EQ(taken->expires_at, this->clock_.now() + 300s);
+  EXPECT_THAT(this->store_->take_oauth_state(*state, session), HasError(ErrorCode::kNotFound));
+
+  Result<Secret> stolen = this->store_->create_oauth_state(session, "/x", 300s);
+  ASSERT_THAT(stolen, IsOk());
+  EXPECT_THAT(this->store_->take_oauth_state(*stolen, Secret("session-two")), HasError(ErrorCode::kPermissionDenied));
+  EXPECT_THAT(this->store_->take_oauth_state(*stolen, session), HasError(ErrorCode::kNotFound));  // used up
+
+  Result<Secret> late = this->store_->create_oauth_state(session, "/x", 300s);
+  ASSERT_THAT(late, IsOk());
+  Result<Secret> pruned = this->store_->create_oauth_state(session, "/y", 300s);
+  ASSERT_THAT(pruned, IsOk());
+  this->clock_.advance(301s);
+  EXPECT_THAT(this->store_->take_oauth_state(*late, session), HasError(ErrorCode::kExpired));
+  EXPECT_EQ(this->store_->prune_expired().value(), 1);
+  EXPECT_THAT(this->store_->take_oauth_state(*pruned, session), HasError(ErrorCode::kNotFound));
+}
+
+// ---- Identities
+
+TYPED_TEST(StoreContractTest, IdentitiesLinkToAccountsWithinTheirCommunity) {
+  CommunityScope a = this->scope("1");
+  Result<Identity> put = a.put_identity("asid-1", "user@customer.test");
+  ASSERT_THAT(put, IsOk());
+  EXPECT_EQ(put->community_id, "1");
+  EXPECT_FALSE(put->account_id.has_value());
+  const AccountId account = this->store_->create_account("user@customer.test", Secret("pw"), "member").value().id;
+
+  EXPECT_THAT(a.link_identity("asid-1", account + 100), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(a.link_identity("asid-unknown", account), HasError(ErrorCode::kNotFound));
+  Result<Identity> linked = a.link_identity("asid-1", account);
+  ASSERT_THAT(linked, IsOk());
+  EXPECT_EQ(linked->account_id, account);
+
+  ASSERT_THAT(a.put_identity("asid-1", "renamed@customer.test"), IsOk());  // keeps the link
+  Result<Identity> read = a.identity("asid-1");
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(read->email, "renamed@customer.test");
+  EXPECT_EQ(read->account_id, account);
+  EXPECT_THAT(a.identity("asid-2"), HasError(ErrorCode::kNotFound));
+}
+
+// ---- App tables, audit, keys
+
+TYPED_TEST(StoreContractTest, RegistersOnlyExistingAppTablesWithPlainNames) {
+  EXPECT_THAT(this->store_->register_app_table({.table = "tickets; DROP TABLE inbox", .community_column = "c"}),
+              HasError(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(this->store_->register_app_table({.table = "tickets", .community_column = "community_id"}),
+              HasError(ErrorCode::kNotFound));
+  ASSERT_THAT(this->raw().transact([](Transaction& tx) {
+    return tx.execute_script("CREATE TABLE tickets (community_id TEXT NOT NULL, body TEXT)");
+  }),
+              IsOk());
+  EXPECT_THAT(this->store_->register_app_table({.table = "tickets", .community_column = "no_such_column"}),
+              HasError(ErrorCode::kNotFound));
+  ASSERT_THAT(this->store_->register_app_table({.table = "tickets", .community_column = "community_id"}), IsOk());
+  Result<std::vector<AppTable>> tables = this->store_->app_tables();
+  ASSERT_THAT(tables, IsOk());
+  ASSERT_THAT(*tables, SizeIs(1));
+  EXPECT_EQ((*tables)[0].table, "tickets");
+}
+
+TYPED_TEST(StoreContractTest, TheAuditLogNamesCommunitiesByKeyedHashAndIsAppendOnly) {
+  CommunityScope a = this->install("987654321");
+  ASSERT_THAT(a.record_audit("token_used", "calls=1"), IsOk());
+  ASSERT_THAT(a.revoke_installation(), IsOk());
+  this->install("5");
+
+  Result<std::vector<AuditEntry>> trail = this->store_->audit_trail("987654321");
+  ASSERT_THAT(trail, IsOk());
+  ASSERT_THAT(*trail, SizeIs(3));
+  EXPECT_EQ((*trail)[0].action, "installed");
+  EXPECT_EQ((*trail)[1].action, "token_used");
+  EXPECT_EQ((*trail)[2].action, "revoked");
+  EXPECT_EQ((*trail)[0].community_ref.size(), 64u);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM audit_log WHERE community_ref LIKE '%987654321%' OR "
+                        "detail LIKE '%987654321%'"),
+            0);
+
+  EXPECT_THAT(this->raw().transact([](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> changed = tx.execute("UPDATE audit_log SET action = 'forged'");
+    if (!changed) return changed.error();
+    return ok_result();
+  }),
+              HasError(ErrorCode::kPermissionDenied));
+  EXPECT_THAT(this->raw().transact([](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> changed = tx.execute("DELETE FROM audit_log");
+    if (!changed) return changed.error();
+    return ok_result();
+  }),
+              HasError(ErrorCode::kPermissionDenied));
+}
+
+TYPED_TEST(StoreContractTest, RewrapsDataKeysUnderTheActiveRingKey) {
+  this->install("1", "token-one");
+  this->install("2", "token-two");
+  core::KeyRing rotated = this->ring_;
+  ASSERT_THAT(rotated.rotate_to("k2"), IsOk());
+  this->ring_ = rotated;
+  this->reopen();
+  Result<std::int64_t> rewrapped = this->store_->rewrap_data_keys();
+  ASSERT_THAT(rewrapped, IsOk());
+  EXPECT_EQ(*rewrapped, 2);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM community_keys WHERE wrapped_key LIKE 'wik1.k2.%'"), 2);
+
+  // A ring without k1 now opens everything: the old key can be retired.
+  core::KeyRing retired = core::KeyRing::generate("k3");
+  ASSERT_THAT(retired.add_key("k2", Secret(std::string(rotated.find("k2")->expose()))), IsOk());
+  ASSERT_THAT(retired.set_active("k2"), IsOk());
+  this->ring_ = retired;
+  this->reopen();
+  EXPECT_EQ(this->scope("2").installation().value().access_token.expose(), "token-two");
+}
+
+TYPED_TEST(StoreContractTest, OpeningWithARingThatLacksTheKeyFails) {
+  this->install("1");
+  this->store_.reset();
+  Result<std::unique_ptr<Database>> database = this->engine_.open();
+  ASSERT_THAT(database, IsOk());
+  EXPECT_THAT(Store::open(std::move(*database), core::KeyRing::generate("other"), this->clock_, test_options()),
+              HasError(ErrorCode::kNotFound));
+}
+
+// ---- Migrations
+
+TYPED_TEST(StoreContractTest, MigratingTwiceChangesNothing) {
+  this->install("1");
+  this->reopen();
+  EXPECT_EQ(schema_version(this->raw()).value(), kit_migrations(this->raw().dialect()).back().version);
+  EXPECT_THAT(this->scope("1").installation(), IsOk());
+}
+
+TYPED_TEST(StoreContractTest, AFailedMigrationLeavesThePreviousSchemaIntact) {
+  this->install("1", "kept-token");
+  std::vector<Migration> migrations = kit_migrations(this->raw().dialect());
+  const std::int64_t before = migrations.back().version;
+  migrations.push_back({.version = before + 1,
+                        .name = "half done",
+                        .sql = "CREATE TABLE half_done (x BIGINT); ALTER TABLE inbox ADD COLUMN extra TEXT;"
+                               "INSERT INTO no_such_table VALUES (1);"});
+  EXPECT_THAT(migrate(this->raw(), migrations, this->clock_),
+              HasError(ErrorCode::kInternal, HasSubstr("migration " + std::to_string(before + 1))));
+  EXPECT_EQ(schema_version(this->raw()).value(), before);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox"), 0);
+  Rows tables = this->query(TypeParam::tables_with_column_sql(), {"x"});
+  EXPECT_THAT(tables, IsEmpty());  // half_done was rolled back
+  EXPECT_THAT(this->query(TypeParam::tables_with_column_sql(), {"extra"}), IsEmpty());
+  this->reopen();
+  EXPECT_EQ(this->scope("1").installation().value().access_token.expose(), "kept-token");
+}
+
+TYPED_TEST(StoreContractTest, RefusesAnOldSchemaWhenNotMigrating) {
+  TypeParam fresh;
+  ASSERT_THAT(fresh.create(), IsOk());
+  Result<std::unique_ptr<Database>> database = fresh.open();
+  ASSERT_THAT(database, IsOk());
+  StoreOptions options = test_options();
+  options.migrate = false;
+  EXPECT_THAT(Store::open(std::move(*database), this->ring_, this->clock_, options),
+              HasError(ErrorCode::kConfig, HasSubstr("wik migrate")));
+}
+
+}  // namespace
+}  // namespace wik::store::testing
