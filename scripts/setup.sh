@@ -17,6 +17,8 @@ packages=(
   libcli11-dev libsodium-dev libpng-dev libicu-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev openssl python3
+  # servers the tests start on loopback
+  postgresql-15
 )
 
 missing=()
@@ -26,6 +28,14 @@ done
 
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
+  # Keep packaged servers (PostgreSQL, nginx) from starting system-wide instances on install:
+  # tests and benchmarks start their own, on loopback, and stop them.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

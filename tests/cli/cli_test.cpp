@@ -1,0 +1,193 @@
+// The wik binary, run as a user runs it: wik proof against `openssl dgst`, signed-request verify and
+// create (both encodings, form bodies, every rejection), keys generate/add, doctor.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "core/hex.h"
+#include "core/secure_random.h"
+#include "support/command.h"
+#include "support/temp_dir.h"
+
+namespace wik {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using wik::testing::CommandResult;
+using wik::testing::run_command;
+using wik::testing::shell_quote;
+
+// PROTOCOL.md vectors.
+constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
+constexpr const char* kHexForm =
+    "YTllNzQxZDUwN2JjZDMxYTc1NzU5M2VlOTUxYzAwNzkxNTQ5NWYxZjJkODY0ZmM1ZDM4ZmU0MWI3NGFkNWI0Nw."
+    "eyJhbGdvcml0aG0iOiJITUFDLVNIQTI1NiIsImlzc3VlZF9hdCI6MTc2NDM3MDAwMCwiY29tbXVuaXR5X2lkIjoiMTAwMDQyIn0";
+constexpr const char* kPayload = R"({"algorithm":"HMAC-SHA256","issued_at":1764370000,"community_id":"100042"})";
+
+class CliTest : public ::testing::Test {
+ protected:
+  // Runs wik with a clean environment (only PATH, HOME and `env`) in the temp directory.
+  CommandResult wik(const std::string& args, const std::string& input = {}, const std::string& env = {}) {
+    return run_command("cd " + shell_quote(dir_.path().string()) + " && env -i PATH=\"$PATH\" HOME=\"$HOME\" " + env +
+                           " " + shell_quote(WIK_CLI_PATH) + " " + args,
+                       input);
+  }
+  std::string file(const std::string& name, const std::string& contents) {
+    return shell_quote(dir_.write_file(name, contents).string());
+  }
+  wik::testing::TempDir dir_;
+};
+
+TEST_F(CliTest, ProofMatchesTheProtocolVector) {
+  const auto result = wik("proof --token-file " + file("token", "WPTOKEN-EXAMPLE-1\n") + " --secret-file " +
+                          file("secret", std::string(kSecret) + "\n") + " --time 1764370000");
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(result.out,
+            "appsecret_proof=7e6fdff63e308913045aaf6e4407f1c9e298bc6190821effba6dce192558aa0d\n"
+            "appsecret_time=1764370000\n");
+}
+
+TEST_F(CliTest, ProofAgreesWithOpensslDgstOnRandomInput) {
+  for (int round = 0; round < 3; ++round) {
+    const std::string token = "EAAT" + core::to_hex(core::secure_random_bytes(24));
+    const std::string secret = core::to_hex(core::secure_random_bytes(16));
+    const std::string time = std::to_string(1700000000 + round * 12345);
+    const auto ours = wik("proof --time " + time, "", "WIK_ACCESS_TOKEN=" + token + " WIK_APP_SECRET=" + secret);
+    ASSERT_EQ(ours.exit_status, 0) << ours.err;
+    const auto theirs = run_command("printf '%s' " + shell_quote(token + "|" + time) +
+                                    " | openssl dgst -sha256 -hmac " + shell_quote(secret) + " -r");
+    ASSERT_EQ(theirs.exit_status, 0) << theirs.err;
+    EXPECT_EQ(ours.out, "appsecret_proof=" + theirs.out.substr(0, 64) + "\nappsecret_time=" + time + "\n");
+  }
+}
+
+TEST_F(CliTest, ProofNeedsItsSecretsAndNeverTakesThemAsArguments) {
+  const auto missing = wik("proof --time 1");
+  EXPECT_EQ(missing.exit_status, 2);
+  EXPECT_THAT(missing.err, HasSubstr("WIK_ACCESS_TOKEN"));
+  const auto as_argument = wik("proof --token WPTOKEN --secret abc");
+  EXPECT_NE(as_argument.exit_status, 0);
+  EXPECT_THAT(as_argument.out, Not(HasSubstr("appsecret_proof")));
+}
+
+TEST_F(CliTest, SignedRequestVerifyPrintsThePayload) {
+  const std::string secret_file = file("secret", kSecret);
+  const auto hex = wik("signed-request verify --secret-file " + secret_file, std::string(kHexForm) + "\n");
+  ASSERT_EQ(hex.exit_status, 0) << hex.err;
+  EXPECT_EQ(hex.out, std::string(kPayload) + "\n");
+  EXPECT_THAT(hex.err, HasSubstr("hex digest form"));
+
+  const auto raw = wik("signed-request verify --secret-file " + secret_file,
+                       "qedB1Qe80xp1dZPulRwAeRVJXx8thk_F04_kG3StW0c." + std::string(kHexForm).substr(87));
+  ASSERT_EQ(raw.exit_status, 0) << raw.err;
+  EXPECT_THAT(raw.err, HasSubstr("raw digest form"));
+
+  const auto form = wik("signed-request verify --secret-file " + secret_file,
+                        "signed_request=" + std::string(kHexForm) + "&other=1");
+  EXPECT_EQ(form.exit_status, 0) << form.err;
+}
+
+TEST_F(CliTest, SignedRequestVerifyNamesEachProblem) {
+  const std::string secret_file = file("secret", kSecret);
+  const auto wrong = wik("signed-request verify --secret-file " + file("other", "another-secret"), kHexForm);
+  EXPECT_EQ(wrong.exit_status, 1);
+  EXPECT_THAT(wrong.err, HasSubstr("signature does not match"));
+  EXPECT_THAT(wrong.err + wrong.out, Not(HasSubstr("a9e741d5")));  // never the expected digest
+
+  const auto garbage = wik("signed-request verify --secret-file " + secret_file, "not-a-signed-request");
+  EXPECT_EQ(garbage.exit_status, 1);
+  EXPECT_THAT(garbage.err, HasSubstr("no '.'"));
+
+  const auto stale = wik("signed-request verify --max-age 3600 --now 1764380000 --secret-file " + secret_file, kHexForm);
+  EXPECT_EQ(stale.exit_status, 1);
+  EXPECT_THAT(stale.err, HasSubstr("too long ago"));
+
+  const auto huge = wik("signed-request verify --secret-file " + secret_file, std::string(100000, 'a'));
+  EXPECT_EQ(huge.exit_status, 1);
+  EXPECT_THAT(huge.err, HasSubstr("larger than"));
+}
+
+TEST_F(CliTest, SignedRequestCreateRoundTripsAndMakesTheSeedsForm) {
+  const std::string secret_file = file("secret", kSecret);
+  const auto created = wik("signed-request create --secret-file " + secret_file, kPayload);
+  ASSERT_EQ(created.exit_status, 0) << created.err;
+  EXPECT_EQ(created.out, std::string(kHexForm) + "\n");
+
+  const auto stamped = wik("signed-request create --now 1764370000 --encoding raw --secret-file " + secret_file,
+                           R"({"community_id":"7"})");
+  ASSERT_EQ(stamped.exit_status, 0) << stamped.err;
+  const auto verified = wik("signed-request verify --secret-file " + secret_file, stamped.out);
+  ASSERT_EQ(verified.exit_status, 0) << verified.err;
+  EXPECT_EQ(verified.out, R"({"community_id":"7","algorithm":"HMAC-SHA256","issued_at":1764370000})" "\n");
+
+  const auto not_json = wik("signed-request create --secret-file " + secret_file, "[1]");
+  EXPECT_EQ(not_json.exit_status, 1);
+  EXPECT_THAT(not_json.err, HasSubstr("not a JSON object"));
+}
+
+TEST_F(CliTest, KeysGenerateMakesAPrivateRingAndAddRotatesIt) {
+  const auto ring = dir_.path() / "keys.ring";
+  const auto generated = wik("keys generate --id first --out " + shell_quote(ring.string()));
+  ASSERT_EQ(generated.exit_status, 0) << generated.err;
+  struct stat info {};
+  ASSERT_EQ(::stat(ring.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  std::ifstream ring_file(ring);
+  const std::string ring_text((std::istreambuf_iterator<char>(ring_file)), std::istreambuf_iterator<char>());
+  const std::size_t material_at = ring_text.find("key first ") + 10;
+  ASSERT_NE(material_at, std::string::npos + 10) << ring_text;
+  EXPECT_THAT(generated.out + generated.err, Not(HasSubstr(ring_text.substr(material_at, 43))));  // never printed
+
+  const auto again = wik("keys generate --out " + shell_quote(ring.string()));
+  EXPECT_EQ(again.exit_status, 2);
+  EXPECT_THAT(again.err, HasSubstr("exists"));
+
+  const auto added = wik("keys add --id second --file " + shell_quote(ring.string()));
+  ASSERT_EQ(added.exit_status, 0) << added.err;
+  const auto doctor = wik("doctor", "", "WIK_KEYS_RING_FILE=" + shell_quote(ring.string()));
+  EXPECT_THAT(doctor.out, HasSubstr("2 key(s): first, second; active second"));
+}
+
+TEST_F(CliTest, DoctorReportsWhatItFinds) {
+  const auto result = wik("doctor");
+  EXPECT_EQ(result.exit_status, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("openssl"));
+  EXPECT_THAT(result.out, HasSubstr("defaults"));
+  EXPECT_THAT(result.out, HasSubstr("app.id"));
+  EXPECT_THAT(result.out, HasSubstr("sqlite wik.db"));
+
+  const auto configured = wik("doctor", "", "WIK_APP_ID=1111222233334444 WIK_APP_SECRET=" + std::string(kSecret));
+  EXPECT_THAT(configured.out, HasSubstr("1111222233334444"));
+  EXPECT_THAT(configured.out, Not(HasSubstr(kSecret)));
+
+  const auto broken = wik("doctor", "", "WIK_SERVER_PORT=notaport");
+  EXPECT_EQ(broken.exit_status, 1);
+  EXPECT_THAT(broken.out, HasSubstr("server.port"));
+}
+
+TEST_F(CliTest, MigrateAppliesTheSchemaOnceAndIsHarmlessAgain) {
+  const auto first = wik("migrate", "", "WIK_STORE_SQLITE_PATH=wik.db");
+  ASSERT_EQ(first.exit_status, 0) << first.err;
+  EXPECT_THAT(first.out, ::testing::MatchesRegex("schema at version [1-9][0-9]* \\(was 0\\)\n"));
+  const std::string version = first.out.substr(18, first.out.find(' ', 18) - 18);
+  const auto second = wik("migrate", "", "WIK_STORE_SQLITE_PATH=wik.db");
+  ASSERT_EQ(second.exit_status, 0) << second.err;
+  EXPECT_EQ(second.out, "schema at version " + version + " (was " + version + ")\n");
+
+  const auto unreachable = wik("migrate", "", "WIK_STORE_SQLITE_PATH=/nonexistent-dir/wik.db");
+  EXPECT_EQ(unreachable.exit_status, 2);
+  EXPECT_THAT(unreachable.err, HasSubstr("migrate"));
+}
+
+TEST_F(CliTest, HelpListsTheCommands) {
+  const auto result = wik("--help");
+  EXPECT_EQ(result.exit_status, 0);
+  for (const char* command : {"proof", "signed-request", "keys", "doctor", "migrate"}) EXPECT_THAT(result.out, HasSubstr(command));
+}
+
+}  // namespace
+}  // namespace wik
