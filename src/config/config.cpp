@@ -14,11 +14,13 @@
 #include <fmt/format.h>
 
 #include "config/secret_file.h"
+#include "core/printable.h"
 
 namespace wik::config {
 namespace {
 
 namespace fs = std::filesystem;
+using core::printable;
 
 constexpr std::size_t kMaxConfigFileSize = 1024 * 1024;
 constexpr std::string_view kDefaultConfigFile = "wik.toml";
@@ -181,25 +183,6 @@ std::optional<std::string> lookup(const Environment& env, std::string_view name)
   auto value = env.get(name);
   if (value && value->empty()) return std::nullopt;
   return value;
-}
-
-// Returns `text` fit for an error reason: at most `max` bytes, with quotes, backslashes, control
-// characters and non-ASCII bytes escaped.
-std::string printable(std::string_view text, std::size_t max = 40) {
-  std::string out;
-  for (const char c : text.substr(0, max)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte >= 0x7f) {
-      out += fmt::format("\\x{:02x}", byte);
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > max) out += "...";
-  return out;
 }
 
 std::string_view describe(toml::node_type type) {

@@ -186,7 +186,37 @@ TEST_F(CliTest, MigrateAppliesTheSchemaOnceAndIsHarmlessAgain) {
 TEST_F(CliTest, HelpListsTheCommands) {
   const auto result = wik("--help");
   EXPECT_EQ(result.exit_status, 0);
-  for (const char* command : {"proof", "signed-request", "keys", "doctor", "migrate"}) EXPECT_THAT(result.out, HasSubstr(command));
+  for (const char* command : {"proof", "signed-request", "keys", "doctor", "migrate", "manifest"}) {
+    EXPECT_THAT(result.out, HasSubstr(command));
+  }
+}
+
+TEST_F(CliTest, ManifestCheckPrintsEveryProblemAndFailsOnErrors) {
+  file("app.toml", R"(id = "1111222233334444"
+name = "Helpdesk"
+icon = "missing.png"
+redirect_url = "http://vendor.example/install"
+deauthorize_url = "https://vendor.example/deauthorize"
+tagline = "A tagline much longer than the forty characters allowed"
+description = "Tickets."
+publisher = "Example Ltd"
+marketing_url = "https://vendor.example"
+terms_url = "https://vendor.example/terms"
+privacy_url = "https://vendor.example/privacy"
+support = "support@vendor.example"
+permissions = ["message", "impersonate_account"]
+)");
+  const auto result = wik("manifest check app.toml");
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("error: icon: cannot read"));
+  EXPECT_THAT(result.out, HasSubstr("error: tagline: has 55 characters"));
+  EXPECT_THAT(result.out, HasSubstr("error: redirect_url: must use https"));
+  EXPECT_THAT(result.out, HasSubstr("error: permissions[1]: \"impersonate_account\" is not available"));
+  EXPECT_THAT(result.out, HasSubstr("app.toml: 4 error(s), 0 warning(s)"));
+
+  const auto missing = wik("manifest check nowhere.toml");
+  EXPECT_EQ(missing.exit_status, 1);
+  EXPECT_THAT(missing.err, HasSubstr("no manifest at nowhere.toml"));
 }
 
 }  // namespace

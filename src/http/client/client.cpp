@@ -24,6 +24,7 @@
 
 #include "http/io.h"
 #include "http/tls_context.h"
+#include "http/url.h"
 
 namespace wik::http {
 namespace {
@@ -47,8 +48,8 @@ struct Endpoint {
 };
 
 Result<Endpoint> parse_url(std::string_view text, bool allow_plain_http) {
-  const auto parsed = boost::urls::parse_absolute_uri(text);
-  if (!parsed) return Error(ErrorCode::kInvalidArgument, "invalid URL");
+  const auto parsed = parse_absolute_url(text);
+  if (!parsed.ok()) return parsed.error();
   const boost::urls::url_view& url = *parsed;
   Endpoint endpoint;
   if (url.scheme_id() == boost::urls::scheme::https) {

@@ -1,0 +1,40 @@
+#include "http/url.h"
+
+#include <gtest/gtest.h>
+
+#include "support/result_matchers.h"
+
+namespace wik::http {
+namespace {
+
+using wik::testing::HasError;
+using wik::testing::IsOk;
+
+TEST(ParseAbsoluteUrlTest, AcceptsOrdinaryUrls) {
+  for (const auto* text : {"https://graph.workplace.com/v3.2/me", "http://127.0.0.1:8090", "http://[::1]:80/x?y=1",
+                           "https://vendor.example"}) {
+    EXPECT_THAT(parse_absolute_url(text), IsOk()) << text;
+  }
+  const auto url = parse_absolute_url("http://127.0.0.1:8090/a?b=c");
+  ASSERT_THAT(url, IsOk());
+  EXPECT_EQ(url->encoded_host(), "127.0.0.1");
+  EXPECT_EQ(url->encoded_path(), "/a");
+}
+
+// Boost.URL 1.81 alone parses these as host 127.0.0.1 (or 1.2.3.4) with a path that does not start
+// with "/", so a request would go to an address the text does not name.
+TEST(ParseAbsoluteUrlTest, RefusesAHostThatOnlyStartsWithAnIpv4Literal) {
+  for (const auto* text : {"http://127.0.0.1.evil.example/install", "http://127.0.0.1.evil.example:80/x",
+                           "https://1.2.3.4.5/"}) {
+    EXPECT_THAT(parse_absolute_url(text), HasError(ErrorCode::kInvalidArgument)) << text;
+  }
+}
+
+TEST(ParseAbsoluteUrlTest, RefusesUrlsWithoutAHost) {
+  for (const auto* text : {"javascript:alert(1)", "mailto:a@b.example", "http:///path", "/relative", "not a url"}) {
+    EXPECT_THAT(parse_absolute_url(text), HasError(ErrorCode::kInvalidArgument)) << text;
+  }
+}
+
+}  // namespace
+}  // namespace wik::http
