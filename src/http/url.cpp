@@ -15,4 +15,35 @@ Result<boost::urls::url_view> parse_absolute_url(std::string_view text) {
   return url;
 }
 
+namespace {
+
+void append_encoded(std::string& out, std::string_view text) {
+  constexpr char kDigits[] = "0123456789ABCDEF";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool unreserved = (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
+                            (byte >= '0' && byte <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += c;
+    } else {
+      out += '%';
+      out += kDigits[byte >> 4];
+      out += kDigits[byte & 0xf];
+    }
+  }
+}
+
+}  // namespace
+
+std::string encode_form(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out += '&';
+    append_encoded(out, name);
+    out += '=';
+    append_encoded(out, value);
+  }
+  return out;
+}
+
 }  // namespace wik::http

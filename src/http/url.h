@@ -10,12 +10,21 @@
 #include <wik/result.h>
 
 #include <boost/url/url_view.hpp>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace wik::http {
 
 // Returns a view of `text` (which must outlive it) as an absolute URL, or kInvalidArgument when
 // it is not one, has no host, or its path after the authority does not start with "/".
 Result<boost::urls::url_view> parse_absolute_url(std::string_view text);
+
+// Returns name=value pairs joined by '&' with every byte outside the unreserved set (A-Z a-z 0-9
+// - . _ ~) percent-encoded, so '+', '=', '&' and spaces survive any query or form parser.
+// (Boost.URL 1.81's params().append leaves '+' and '=' as they are, and a form parser reads '+' as
+// a space.) For query strings and application/x-www-form-urlencoded bodies alike.
+std::string encode_form(const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace wik::http

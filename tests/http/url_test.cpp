@@ -36,5 +36,12 @@ TEST(ParseAbsoluteUrlTest, RefusesUrlsWithoutAHost) {
   }
 }
 
+TEST(EncodeFormTest, EncodesEverythingOutsideTheUnreservedSet) {
+  EXPECT_EQ(encode_form({{"code", "AQB+x/y=="}, {"redirect_uri", "https://v.example/i?a=1&b=2"}, {"t", "é ~._-"}}),
+            "code=AQB%2Bx%2Fy%3D%3D&redirect_uri=https%3A%2F%2Fv.example%2Fi%3Fa%3D1%26b%3D2&t=%C3%A9%20~._-");
+  EXPECT_EQ(encode_form({}), "");
+  EXPECT_EQ(encode_form({{"a", ""}}), "a=");
+}
+
 }  // namespace
 }  // namespace wik::http
