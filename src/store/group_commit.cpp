@@ -18,14 +18,19 @@ GroupCommitter::~GroupCommitter() {
   thread_.join();
 }
 
-Result<InsertOutcome> GroupCommitter::write(InboxWrite& write) {
-  std::future<Result<InsertOutcome>> outcome = write.outcome.get_future();
+std::vector<Result<InsertOutcome>> GroupCommitter::write_all(std::span<InboxWrite> writes) {
+  std::vector<std::future<Result<InsertOutcome>>> pending;
+  pending.reserve(writes.size());
+  for (InboxWrite& write : writes) pending.push_back(write.outcome.get_future());
   {
     const std::lock_guard lock(mutex_);
-    queue_.push_back(&write);
+    for (InboxWrite& write : writes) queue_.push_back(&write);
   }
   queued_.notify_one();
-  return outcome.get();
+  std::vector<Result<InsertOutcome>> outcomes;
+  outcomes.reserve(pending.size());
+  for (auto& outcome : pending) outcomes.push_back(outcome.get());
+  return outcomes;
 }
 
 void GroupCommitter::run() {

@@ -20,6 +20,7 @@
 #include <span>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace wik::store {
 
@@ -40,8 +41,9 @@ class GroupCommitter {
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
-  // Queues `write` and returns its outcome once its batch is done.
-  Result<InsertOutcome> write(InboxWrite& write);
+  // Queues every write at once and returns their outcomes, in order, once all of them are done
+  // (they land in one batch, or consecutive batches past max_batch).
+  std::vector<Result<InsertOutcome>> write_all(std::span<InboxWrite> writes);
 
  private:
   void run();

@@ -204,11 +204,30 @@ Result<std::vector<InstallationSummary>> Store::list_installations() {
 
 Result<InsertOutcome> Store::insert_inbox_event(std::string_view community_id, InboxEventInput&& event) {
   InboxWrite write{.community_id = community_id, .event = &event, .outcome = {}};
-  if (committer_) return committer_->write(write);
-  InboxWrite* const batch[] = {&write};
-  std::future<Result<InsertOutcome>> outcome = write.outcome.get_future();
+  return std::move(write_inbox(std::span(&write, 1)).front());
+}
+
+std::vector<Result<InsertOutcome>> Store::insert_inbox_events(std::span<const ScopedInboxEvent> events) {
+  std::vector<InboxWrite> writes(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    writes[i].community_id = events[i].community->community_id();
+    writes[i].event = &events[i].event;
+  }
+  return write_inbox(writes);
+}
+
+std::vector<Result<InsertOutcome>> Store::write_inbox(std::span<InboxWrite> writes) {
+  if (committer_) return committer_->write_all(writes);
+  std::vector<InboxWrite*> batch;
+  std::vector<std::future<Result<InsertOutcome>>> pending;
+  for (InboxWrite& write : writes) {
+    batch.push_back(&write);
+    pending.push_back(write.outcome.get_future());
+  }
   write_inbox_batch(batch);
-  return outcome.get();
+  std::vector<Result<InsertOutcome>> outcomes;
+  for (auto& outcome : pending) outcomes.push_back(outcome.get());
+  return outcomes;
 }
 
 void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {

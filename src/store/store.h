@@ -39,6 +39,12 @@ namespace wik::store {
 class GroupCommitter;
 struct InboxWrite;
 
+// One event of a webhook delivery and the community it belongs to (Store::insert_inbox_events).
+struct ScopedInboxEvent {
+  const CommunityScope* community = nullptr;
+  InboxEventInput event;
+};
+
 struct StoreOptions {
   // Applies missing kit migrations in open(); when false, open() requires an up-to-date schema.
   bool migrate = true;
@@ -75,6 +81,13 @@ class Store {
   // ---- Installations (cross-community, operators)
   // Returns every installation, without tokens, ordered by community id.
   Result<std::vector<InstallationSummary>> list_installations();
+
+  // ---- Inbox
+  // Stores the events of one webhook delivery (of one or several communities) durably and
+  // together: every event is queued for the group committer at once, and the call returns when all
+  // of them have committed. Returns each event's outcome in order, as
+  // CommunityScope::insert_inbox_event does. REQUIRES: every scope comes from this store.
+  std::vector<Result<InsertOutcome>> insert_inbox_events(std::span<const ScopedInboxEvent> events);
 
   // ---- Inbox workers
   // Claims up to `limit` events for `worker` until now + `lease`. Only the oldest pending event
@@ -151,6 +164,7 @@ class Store {
   Result<void> append_audit(Transaction& tx, std::string_view community_id, std::string_view action,
                             std::string_view detail);
   Result<InsertOutcome> insert_inbox_event(std::string_view community_id, InboxEventInput&& event);
+  std::vector<Result<InsertOutcome>> write_inbox(std::span<InboxWrite> writes);
   // Writes `batch` in one transaction and fills in each write's outcome.
   void write_inbox_batch(std::span<InboxWrite* const> batch);
   Result<std::int64_t> purge_table(std::int64_t job_id, std::string_view community_id, std::string_view table,

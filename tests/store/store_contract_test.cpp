@@ -167,6 +167,30 @@ TYPED_TEST(StoreContractTest, StoresAnEventOnceAndReportsDuplicates) {
   EXPECT_THAT(stored[0].text(0), Not(HasSubstr("CANARY")));
 }
 
+TYPED_TEST(StoreContractTest, StoresTheEventsOfOneDeliveryTogether) {
+  CommunityScope a = this->install("1");
+  CommunityScope b = this->install("2");
+  CommunityScope stranger = this->scope("3");  // never installed
+  ASSERT_THAT(a.insert_inbox_event(event("seen-before")), IsOk());
+  std::vector<ScopedInboxEvent> delivery;
+  for (int i = 0; i < 700; ++i) delivery.push_back({&(i % 2 == 0 ? a : b), event("m" + std::to_string(i))});
+  delivery.push_back({&a, event("m0")});           // twice in the same delivery
+  delivery.push_back({&a, event("seen-before")});  // stored by an earlier delivery
+  delivery.push_back({&stranger, event("x")});
+
+  const auto outcomes = this->store_->insert_inbox_events(delivery);
+  ASSERT_THAT(outcomes, SizeIs(delivery.size()));
+  for (std::size_t i = 0; i < 700; ++i) {
+    ASSERT_THAT(outcomes[i], IsOk());
+    EXPECT_EQ(*outcomes[i], InsertOutcome::kStored);
+  }
+  EXPECT_EQ(outcomes[700].value(), InsertOutcome::kDuplicate);
+  EXPECT_EQ(outcomes[701].value(), InsertOutcome::kDuplicate);
+  EXPECT_THAT(outcomes[702], HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox", {}), 701);
+  EXPECT_THAT(this->store_->insert_inbox_events({}), IsEmpty());
+}
+
 TYPED_TEST(StoreContractTest, RefusesEventsOfCommunitiesWithoutAKey) {
   EXPECT_THAT(this->scope("404").insert_inbox_event(event("m")), HasError(ErrorCode::kNotFound));
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox"), 0);

@@ -1,0 +1,202 @@
+#include "webhooks/ingest.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "core/constant_time.h"
+#include "core/hub_signature.h"
+#include "http/offload.h"
+#include "http/server/message.h"
+
+namespace wik::webhooks {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using boost::beast::http::verb;
+using namespace boost::asio::experimental::awaitable_operators;
+
+constexpr std::size_t kMaxChallengeLength = 128;
+
+bool sane_challenge(std::string_view challenge) {
+  return !challenge.empty() && challenge.size() <= kMaxChallengeLength &&
+         std::all_of(challenge.begin(), challenge.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
+                  c == '.';
+         });
+}
+
+json::value empty_preview() { return json::object{{"data", json::array{}}}; }
+
+// co_spawn (under ||) needs a default-constructible result; Result is not.
+asio::awaitable<std::optional<Result<json::value>>> run_link_handler(LinkHandler handler, WebhookEvent event) {
+  co_return co_await handler(event);
+}
+
+}  // namespace
+
+// What storing one delivery came to.
+struct WebhookIngest::Stored {
+  std::size_t stored = 0;
+  std::size_t duplicates = 0;
+  std::size_t dropped = 0;
+  std::optional<Error> failure;
+};
+
+WebhookIngest::WebhookIngest(store::Store& store, IngestOptions options, http::MetricsRegistry& metrics)
+    : store_(store), options_(std::move(options)), metrics_(metrics), pool_(options_.store_threads) {
+  if (options_.verify_token.empty()) fatal("WebhookIngest needs a verify token");
+  if (options_.app_secrets.empty() || options_.app_secrets.front().empty()) fatal("WebhookIngest needs the app secret");
+}
+
+WebhookIngest::~WebhookIngest() { pool_.join(); }
+
+void WebhookIngest::set_link_handler(LinkHandler handler) { link_handler_ = std::move(handler); }
+
+void WebhookIngest::add_routes(http::Router& router) {
+  router.add(verb::get, options_.path, [this](http::Request& request) { return handshake(this, request); });
+  router.add(verb::post, options_.path, [this](http::Request& request) { return receive(this, request); },
+             {.max_body_bytes = options_.max_body_bytes});
+}
+
+void WebhookIngest::count_event(std::string_view outcome, std::size_t by) {
+  if (by == 0) return;
+  metrics_.counter("webhook_events_total", "Webhook events received, by outcome.", {{"outcome", std::string(outcome)}})
+      .inc(by);
+}
+
+Error WebhookIngest::reject(std::string_view reason, Error error) {
+  metrics_.counter("webhook_rejected_total", "Webhook deliveries refused, by reason.", {{"reason", std::string(reason)}})
+      .inc();
+  return error;
+}
+
+boost::asio::awaitable<Result<http::Response>> WebhookIngest::handshake(WebhookIngest* self, http::Request& request) {
+  const auto mode = request.query("hub.mode");
+  const auto token = request.query("hub.verify_token");
+  const auto challenge = request.query("hub.challenge");
+  const bool verified = mode == "subscribe" && token &&
+                        core::constant_time_equal(*token, self->options_.verify_token.expose()) && challenge &&
+                        sane_challenge(*challenge);
+  if (!verified) {
+    co_return self->reject("handshake", Error(ErrorCode::kPermissionDenied, "subscription verification refused"));
+  }
+  co_return http::Response::text(std::string(*challenge));
+}
+
+Result<void> WebhookIngest::check_signature(const http::Request& request) const {
+  const core::HubSignatureHeaders headers{.sha256 = request.header("X-Hub-Signature-256"),
+                                          .sha1 = request.header("X-Hub-Signature")};
+  std::optional<Error> last;
+  for (const auto& secret : options_.app_secrets) {
+    auto verified = core::verify_webhook_signature(headers, request.body(), secret, options_.accept_sha1);
+    if (verified.ok()) return ok_result();
+    last = verified.error();
+    if (last->code() != ErrorCode::kBadSignature) break;  // missing or malformed: no secret helps
+  }
+  return Error(ErrorCode::kBadSignature, last->code() == ErrorCode::kUnauthenticated ? "the delivery is not signed"
+                                                                                       : "the delivery's signature does not verify");
+}
+
+bool WebhookIngest::installed(const std::string& community_id) {
+  auto scope = store_.community(community_id);
+  if (!scope.ok()) return false;
+  auto installation = scope->installation();
+  return installation.ok() && installation->state == store::InstallState::kActive;
+}
+
+WebhookIngest::Stored WebhookIngest::store_events(const ParsedDelivery& delivery) {
+  Stored outcome;
+  std::map<std::string, std::optional<store::CommunityScope>> communities;
+  for (const auto& event : delivery.events) {
+    auto [entry, fresh] = communities.try_emplace(event.community_id);
+    if (fresh && installed(event.community_id)) entry->second = store_.community(event.community_id).value();
+  }
+  std::vector<store::ScopedInboxEvent> writes;
+  for (const auto& event : delivery.events) {
+    const auto& scope = communities.at(event.community_id);
+    if (!scope) {
+      ++outcome.dropped;
+      continue;
+    }
+    writes.push_back({.community = &*scope,
+                      .event = {.topic = event.object + "/" + event.field, .dedupe_key = event.dedupe_key,
+                                .payload = event.payload}});
+  }
+  for (auto& result : store_.insert_inbox_events(writes)) {
+    if (result.ok()) {
+      ++(*result == store::InsertOutcome::kStored ? outcome.stored : outcome.duplicates);
+    } else if (result.error().code() == ErrorCode::kNotFound) {
+      ++outcome.dropped;  // uninstalled (and its key destroyed) since the check above
+    } else if (!outcome.failure) {
+      outcome.failure = result.error();
+    }
+  }
+  return outcome;
+}
+
+boost::asio::awaitable<Result<http::Response>> WebhookIngest::answer_link(const WebhookEvent& event) {
+  if (!link_handler_) co_return http::Response::json(empty_preview());
+  std::function<bool()> check = [this, community = event.community_id] { return installed(community); };
+  const auto is_installed = co_await http::run_blocking<bool>(pool_, std::move(check), options_.link_deadline);
+  if (!is_installed || !*is_installed) {
+    count_event("dropped_not_installed");
+    co_return http::Response::json(empty_preview());
+  }
+  asio::steady_timer deadline(co_await asio::this_coro::executor, options_.link_deadline);
+  auto first = co_await (run_link_handler(link_handler_, event) ||
+                         deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (first.index() == 0 && std::get<0>(first) && std::get<0>(first)->ok()) {
+    count_event("link_answered");
+    co_return http::Response::json(std::get<0>(first)->value());
+  }
+  count_event(first.index() == 0 ? "link_failed" : "link_timed_out");
+  co_return http::Response::json(empty_preview());
+}
+
+boost::asio::awaitable<Result<http::Response>> WebhookIngest::receive(WebhookIngest* self, http::Request& request) {
+  if (auto signed_ok = self->check_signature(request); !signed_ok.ok()) {
+    co_return self->reject("bad_signature", signed_ok.error());
+  }
+  auto delivery = parse_webhook(request.body());
+  if (!delivery.ok()) {
+    co_return self->reject(delivery.error().code() == ErrorCode::kTooLarge ? "too_large" : "malformed",
+                           delivery.error());
+  }
+  self->count_event("skipped_unknown", delivery->skipped_unknown);
+  self->count_event("skipped_no_community", delivery->skipped_without_community);
+  if (!delivery->events.empty() && delivery->events.front().object == "link") {
+    co_return co_await self->answer_link(delivery->events.front());
+  }
+
+  // A named function object: g++ 12 destroys some temporaries of a co_await expression twice.
+  std::function<Stored()> store = [self, parsed = std::move(*delivery)] { return self->store_events(parsed); };
+  auto stored = co_await http::run_blocking<Stored>(self->pool_, std::move(store), self->options_.store_deadline);
+  if (!stored) {
+    co_return self->reject("store_timeout",
+                           Error(ErrorCode::kUnavailable, "the events could not be stored in time; retry later"));
+  }
+  if (stored->failure) {
+    spdlog::error("webhooks: storing a delivery failed: {}", stored->failure->detail().empty()
+                                                               ? stored->failure->reason()
+                                                               : stored->failure->detail());
+    co_return self->reject("store_error", Error(ErrorCode::kUnavailable, "the events could not be stored; retry later"));
+  }
+  self->count_event("stored", stored->stored);
+  self->count_event("duplicate", stored->duplicates);
+  self->count_event("dropped_not_installed", stored->dropped);
+  co_return http::Response::json(json::object{{"stored", stored->stored},
+                                              {"duplicates", stored->duplicates},
+                                              {"dropped", stored->dropped}});
+}
+
+}  // namespace wik::webhooks
