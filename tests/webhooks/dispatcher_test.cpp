@@ -1,0 +1,218 @@
+// The dispatcher on a real store: per-community order with concurrency across communities,
+// retries with back-off, dead letters, handler timeouts, reclaiming a dead worker's events, and
+// the loop woken by notify().
+#include "webhooks/dispatcher.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "store/sqlite/sqlite_database.h"
+#include "support/fake_clock.h"
+#include "support/result_matchers.h"
+#include "support/run_coroutine.h"
+#include "support/temp_dir.h"
+
+namespace wik::webhooks {
+namespace {
+
+namespace asio = boost::asio;
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+using wik::testing::HasError;
+using wik::testing::IsOk;
+using wik::testing::run_coroutine;
+
+// What the handlers saw, shared with the test.
+struct Journal {
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::string>> handled;  // community → dedupe keys, in order
+  std::map<std::string, int> calls;                         // dedupe key → calls
+  int running = 0;
+  int most_running = 0;
+  std::map<std::string, int> failures_left;  // dedupe key → failures still to give
+  std::set<std::string> slow;                // dedupe keys whose handler takes too long
+};
+
+asio::awaitable<Result<void>> journaling_handler(Journal* journal, store::ClaimedEvent event) {
+  bool fail = false;
+  bool slow = false;
+  {
+    const std::lock_guard lock(journal->mutex);
+    ++journal->calls[event.dedupe_key];
+    journal->most_running = std::max(journal->most_running, ++journal->running);
+    auto left = journal->failures_left.find(event.dedupe_key);
+    if (left != journal->failures_left.end() && left->second > 0) {
+      --left->second;
+      fail = true;
+    }
+    slow = journal->slow.contains(event.dedupe_key);
+  }
+  asio::steady_timer pause(co_await asio::this_coro::executor, slow ? std::chrono::seconds(5) : std::chrono::milliseconds(5));
+  co_await pause.async_wait(asio::use_awaitable);
+  const std::lock_guard lock(journal->mutex);
+  --journal->running;
+  if (fail) co_return Error(ErrorCode::kUnavailable, "scripted failure");
+  journal->handled[event.community_id].push_back(event.dedupe_key);
+  co_return ok_result();
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::off); }
+
+  void SetUp() override { open_store({}); }
+
+  void open_store(store::StoreOptions options) {
+    dispatcher_.reset();
+    store_.reset();
+    auto database = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
+    ASSERT_THAT(database, IsOk());
+    store_ = std::move(store::Store::open(std::move(database).value(), ring_, clock_, options)).value();
+    for (const char* community : {"111", "222"}) {
+      ASSERT_THAT(store_->community(community)->put_installation(
+                      {.community_name = "C", .access_token = AccessToken("T"), .permissions = {"message"}}),
+                  IsOk());
+    }
+    make_dispatcher({});
+  }
+
+  void make_dispatcher(DispatcherOptions options) {
+    dispatcher_.reset();
+    options.retry_base = std::chrono::seconds(1);
+    EventHandler handler = [this](const store::ClaimedEvent& event) { return journaling_handler(&journal_, event); };
+    dispatcher_ = std::make_unique<Dispatcher>(*store_, std::move(handler), clock_, metrics_, options);
+  }
+
+  void add(const std::string& community, const std::string& key) {
+    ASSERT_THAT(store_->community(community)->insert_inbox_event({.topic = "page/messages", .dedupe_key = key,
+                                                                    .payload = "{}"}),
+                IsOk());
+  }
+
+  // Runs dispatch passes until one handles nothing.
+  void drain() {
+    for (int pass = 0; pass < 100; ++pass) {
+      auto handled = run_coroutine(io_, dispatcher_->run_once());
+      ASSERT_THAT(handled, IsOk());
+      if (*handled == 0) return;
+    }
+    FAIL() << "the inbox never drained";
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_{1764370000};
+  core::KeyRing ring_ = core::KeyRing::generate("k1");
+  http::MetricsRegistry metrics_;
+  Journal journal_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  asio::io_context io_;
+};
+
+TEST_F(DispatcherTest, KeepsEachCommunitysOrderAndRunsCommunitiesConcurrently) {
+  for (int i = 0; i < 5; ++i) {
+    add("111", "a" + std::to_string(i));
+    add("222", "b" + std::to_string(i));
+  }
+  drain();
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0", "a1", "a2", "a3", "a4"));
+  EXPECT_THAT(journal_.handled["222"], ElementsAre("b0", "b1", "b2", "b3", "b4"));
+  EXPECT_EQ(journal_.most_running, 2);
+  for (const auto& [key, calls] : journal_.calls) EXPECT_EQ(calls, 1) << key;
+}
+
+TEST_F(DispatcherTest, AFailedEventIsRetriedAfterItsBackOffAndBlocksItsCommunityMeanwhile) {
+  journal_.failures_left["a0"] = 1;
+  add("111", "a0");
+  add("111", "a1");
+  add("222", "b0");
+  drain();
+  EXPECT_TRUE(journal_.handled["111"].empty());  // a0 waits for its retry; a1 waits for a0
+  EXPECT_THAT(journal_.handled["222"], ElementsAre("b0"));
+
+  clock_.advance(std::chrono::milliseconds(999));
+  drain();
+  EXPECT_TRUE(journal_.handled["111"].empty());
+  clock_.advance(std::chrono::milliseconds(1));
+  drain();
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0", "a1"));
+  EXPECT_EQ(journal_.calls["a0"], 2);
+}
+
+TEST_F(DispatcherTest, AfterMaxAttemptsTheEventIsADeadLetterAndItsCommunityMovesOn) {
+  open_store({.max_attempts = 2});
+  journal_.failures_left["a0"] = 100;
+  add("111", "a0");
+  add("111", "a1");
+  drain();
+  clock_.advance(std::chrono::seconds(2));
+  drain();
+  EXPECT_EQ(journal_.calls["a0"], 2);
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a1"));
+  auto dead = store_->community("111")->dead_letters();
+  ASSERT_THAT(dead, IsOk());
+  ASSERT_THAT(*dead, SizeIs(1));
+  EXPECT_EQ(dead->front().last_error, "scripted failure");
+}
+
+TEST_F(DispatcherTest, AHandlerThatRunsPastItsTimeoutIsRetried) {
+  make_dispatcher({.handler_timeout = std::chrono::milliseconds(100)});
+  journal_.slow.insert("a0");
+  add("111", "a0");
+  drain();
+  EXPECT_TRUE(journal_.handled["111"].empty());
+  journal_.slow.clear();
+  clock_.advance(std::chrono::seconds(1));
+  drain();
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0"));
+}
+
+TEST_F(DispatcherTest, EventsOfAWorkerThatDiedAreReclaimedAfterTheirLease) {
+  add("111", "a0");
+  auto stolen = store_->claim_inbox_events("dead-worker", 10, std::chrono::seconds(60));
+  ASSERT_THAT(stolen, IsOk());
+  ASSERT_THAT(*stolen, SizeIs(1));
+  drain();
+  EXPECT_TRUE(journal_.handled["111"].empty());
+  clock_.advance(std::chrono::seconds(61));
+  drain();
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0"));
+  // The dead worker's late completion is refused: the claim was lost.
+  EXPECT_THAT(store_->complete_inbox_event(stolen->front()), HasError(ErrorCode::kConflict));
+}
+
+TEST_F(DispatcherTest, TheLoopWakesOnNotifyWithoutWaitingForItsPoll) {
+  make_dispatcher({.idle_poll = std::chrono::seconds(30)});
+  asio::io_context loop_context;
+  auto guard = asio::make_work_guard(loop_context);
+  dispatcher_->start(loop_context.get_executor());
+  std::thread loop_thread([&] { loop_context.run(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the loop go idle
+
+  add("111", "a0");
+  dispatcher_->notify();
+  bool handled = false;
+  for (int i = 0; i < 200 && !handled; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const std::lock_guard lock(journal_.mutex);
+    handled = !journal_.handled["111"].empty();
+  }
+  EXPECT_TRUE(handled) << "the event was not handled within 2 s of notify()";
+  dispatcher_->stop();
+  guard.reset();
+  loop_context.stop();
+  loop_thread.join();
+  dispatcher_.reset();  // before the io_context its timer belongs to
+}
+
+}  // namespace
+}  // namespace wik::webhooks
