@@ -27,6 +27,9 @@ struct AppConfig {
   Secret secret;                                       // empty until configured
   std::string graph_url = "https://graph.workplace.com";  // no trailing '/'
   std::string graph_version = "v3.2";
+  std::string workplace_url = "https://work.workplace.com";  // base of the install dialog; no trailing '/'
+  std::string redirect_url;  // the registered Redirect URL; empty: {server.public_url}/workplace/install
+  Secret verify_token;       // the webhook subscription's verify token; empty until configured
 };
 
 // [server]: where `wik serve` listens.

@@ -115,7 +115,7 @@ bool is_graph_version(std::string_view text) {
 }
 
 // Every plain setting, in the order they are checked (and documented in docs/configuration.md).
-constexpr std::array<Setting, 11> kSettings = {{
+constexpr std::array<Setting, 13> kSettings = {{
     {"app.id", ValueType::kString, "a string of digits",
      [](std::string_view text, Config& config) { return assign_if(is_digits(text), text, config.app.id); }},
     {"app.graph_url", ValueType::kString, "an http:// or https:// URL",
@@ -123,6 +123,14 @@ constexpr std::array<Setting, 11> kSettings = {{
     {"app.graph_version", ValueType::kString, "a Graph API version such as v3.2",
      [](std::string_view text, Config& config) {
        return assign_if(is_graph_version(text), text, config.app.graph_version);
+     }},
+    {"app.workplace_url", ValueType::kString, "an http:// or https:// URL",
+     [](std::string_view text, Config& config) { return assign_url(text, config.app.workplace_url); }},
+    {"app.redirect_url", ValueType::kString, "an http:// or https:// URL, or \"\"",
+     [](std::string_view text, Config& config) {
+       if (!text.empty()) return assign_url(text, config.app.redirect_url);
+       config.app.redirect_url.clear();
+       return true;
      }},
     {"server.address", ValueType::kString, "a host name or IP address",
      [](std::string_view text, Config& config) {
@@ -154,8 +162,10 @@ constexpr std::array<Setting, 11> kSettings = {{
      [](std::string_view text, Config& config) { return assign_choice(text, kFormats, config.log.format); }},
 }};
 
-constexpr std::array<SecretSetting, 3> kSecrets = {{
+constexpr std::array<SecretSetting, 4> kSecrets = {{
     {"app.secret", "app.secret_file", [](Secret value, Config& config) { config.app.secret = std::move(value); }},
+    {"app.verify_token", "app.verify_token_file",
+     [](Secret value, Config& config) { config.app.verify_token = std::move(value); }},
     {"store.postgres_url", "store.postgres_url_file",
      [](Secret value, Config& config) { config.store.postgres_url = std::move(value); }},
     {"keys.ring", "keys.ring_file", [](Secret value, Config& config) { config.keys.ring = std::move(value); }},

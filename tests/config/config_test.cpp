@@ -48,6 +48,8 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_TRUE(config->app.secret.empty());
   EXPECT_EQ(config->app.graph_url, "https://graph.workplace.com");
   EXPECT_EQ(config->app.graph_version, "v3.2");
+  EXPECT_EQ(config->app.workplace_url, "https://work.workplace.com");
+  EXPECT_EQ(config->app.redirect_url, "");
   EXPECT_EQ(config->server.address, "127.0.0.1");
   EXPECT_EQ(config->server.port, 8080);
   EXPECT_EQ(config->server.threads, 0u);
@@ -77,6 +79,8 @@ id = "1234567890123456"
 secret_file = ")" + app_secret.string() + R"("
 graph_url = "http://127.0.0.1:9090/"
 graph_version = "v19.0"
+workplace_url = "http://127.0.0.1:9090/"
+redirect_url = "https://wik.example.com/workplace/install"
 
 [server]
 address = "0.0.0.0"
@@ -101,6 +105,8 @@ format = "json"
   EXPECT_EQ(config->app.secret.expose(), kSecret);
   EXPECT_EQ(config->app.graph_url, "http://127.0.0.1:9090");
   EXPECT_EQ(config->app.graph_version, "v19.0");
+  EXPECT_EQ(config->app.workplace_url, "http://127.0.0.1:9090");
+  EXPECT_EQ(config->app.redirect_url, "https://wik.example.com/workplace/install");
   EXPECT_EQ(config->server.address, "0.0.0.0");
   EXPECT_EQ(config->server.port, 0);
   EXPECT_EQ(config->server.threads, 4u);
@@ -128,11 +134,13 @@ TEST_F(ConfigTest, TheEnvironmentOverridesTheFile) {
 
 TEST_F(ConfigTest, SecretsComeFromTheEnvironment) {
   const auto config = load_config(std::nullopt, MapEnvironment(Variables{{"WIK_APP_SECRET", std::string(kSecret)},
+                                                                {"WIK_APP_VERIFY_TOKEN", "verify-me"},
                                                                 {"WIK_STORE_ENGINE", "postgres"},
                                                                 {"WIK_STORE_POSTGRES_URL", "host=db password=pw"},
                                                                 {"WIK_KEYS_RING", "key k1 AAAA;active k1"}}));
   ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->app.secret.expose(), kSecret);
+  EXPECT_EQ(config->app.verify_token.expose(), "verify-me");
   EXPECT_EQ(config->store.postgres_url.expose(), "host=db password=pw");
   ASSERT_TRUE(config->keys.ring.has_value());
   EXPECT_EQ(config->keys.ring->expose(), "key k1 AAAA;active k1");
@@ -272,6 +280,10 @@ INSTANTIATE_TEST_SUITE_P(
                  {R"(app.graph_url: expected an http:// or https:// URL, got "ftp://graph.workplace.com")"}},
         Rejected{"GraphUrlWithoutHost", "[app]\ngraph_url = \"https:///\"\n", {}, {}, {"app.graph_url: expected an http:// or https:// URL"}},
         Rejected{"GraphVersion", "[app]\ngraph_version = \"3.2\"\n", {}, {}, {R"(app.graph_version: expected a Graph API version such as v3.2, got "3.2")"}},
+        Rejected{"WorkplaceUrl", "", {{"WIK_APP_WORKPLACE_URL", "work.workplace.com"}}, {},
+                 {R"(app.workplace_url: expected an http:// or https:// URL, got "work.workplace.com" (from WIK_APP_WORKPLACE_URL))"}},
+        Rejected{"RedirectUrl", "[app]\nredirect_url = \"/workplace/install\"\n", {}, {},
+                 {"app.redirect_url: expected an http:// or https:// URL, or \"\""}},
         Rejected{"PublicUrl", "", {{"WIK_SERVER_PUBLIC_URL", "wik.example.com"}}, {}, {"server.public_url: expected an http:// or https:// URL"}},
         Rejected{"EmptyAddress", "[server]\naddress = \"\"\n", {}, {}, {R"(server.address: expected a host name or IP address, got "")"}},
         Rejected{"UnknownEngine", "[store]\nengine = \"mysql\"\n", {}, {}, {R"(store.engine: expected sqlite or postgres, got "mysql")"}},
@@ -299,6 +311,9 @@ INSTANTIATE_TEST_SUITE_P(
         Rejected{"InlineAppSecret", "[app]\nsecret = \"" + kSecretText + "\"\n", {}, {},
                  {"app.secret: secrets are not accepted in the configuration file", "app.secret_file", "WIK_APP_SECRET",
                   "(from @DIR@/wik.toml:2)"}},
+        Rejected{"InlineVerifyToken", "[app]\nverify_token = \"" + kSecretText + "\"\n", {}, {},
+                 {"app.verify_token: secrets are not accepted in the configuration file", "app.verify_token_file",
+                  "WIK_APP_VERIFY_TOKEN"}},
         Rejected{"InlinePostgresUrl", "[store]\npostgres_url = \"postgresql://wik:" + kSecretText + "@db/wik\"\n", {}, {},
                  {"store.postgres_url: secrets are not accepted", "store.postgres_url_file", "WIK_STORE_POSTGRES_URL"}},
         Rejected{"InlineKeyRing", "[keys]\nring = \"key k1 " + kSecretText + "\"\n", {}, {},

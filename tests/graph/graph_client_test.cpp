@@ -6,22 +6,16 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <deque>
-#include <map>
-#include <mutex>
 
 #include "core/appsecret_proof.h"
 #include "graph/graph_error.h"
-#include "http/server/server.h"
 #include "support/fake_clock.h"
 #include "support/result_matchers.h"
 #include "support/run_coroutine.h"
+#include "support/scripted_graph.h"
 
 namespace wik::graph {
 namespace {
@@ -34,80 +28,11 @@ using ::testing::Not;
 using wik::testing::HasError;
 using wik::testing::IsOk;
 using wik::testing::run_coroutine;
+using wik::testing::Scripted;
+using wik::testing::ScriptedGraph;
 
 constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
 constexpr const char* kToken = "WPTOKEN-EXAMPLE-1";
-
-struct Recorded {
-  std::string method;
-  std::string target;
-  std::string authorization;
-  std::string body;
-};
-
-struct Scripted {
-  status code = status::ok;
-  std::string body = "{}";
-  std::map<std::string, std::string> headers;
-  std::chrono::milliseconds delay{0};
-};
-
-// A Graph host that answers each request with the next scripted answer (or {} when none is left)
-// and records what it received.
-class ScriptedGraph {
- public:
-  ScriptedGraph() {
-    http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 1;
-    options.access_log = false;
-    server_ = std::make_unique<http::Server>(options);
-    for (const char* pattern : {"/{a}", "/{a}/{b}", "/{a}/{b}/{c}"}) {
-      for (verb method : {verb::get, verb::post, verb::delete_}) {
-        server_->router().add(method, pattern, [this](http::Request& request) { return answer(this, request); });
-      }
-    }
-    EXPECT_THAT(server_->start(), IsOk());
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
-  void script(Scripted answer) {
-    const std::lock_guard lock(mutex_);
-    script_.push_back(std::move(answer));
-  }
-  std::vector<Recorded> received() const {
-    const std::lock_guard lock(mutex_);
-    return received_;
-  }
-
- private:
-  static asio::awaitable<http::Response> answer(ScriptedGraph* self, http::Request& request) {
-    Scripted next;
-    {
-      const std::lock_guard lock(self->mutex_);
-      self->received_.push_back({std::string(request.method_name()), std::string(request.raw_target()),
-                                 std::string(request.header("Authorization").value_or("")), request.body()});
-      if (!self->script_.empty()) {
-        next = std::move(self->script_.front());
-        self->script_.pop_front();
-      }
-    }
-    if (next.delay.count() > 0) {
-      asio::steady_timer timer(co_await asio::this_coro::executor, next.delay);
-      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled at teardown: answer anyway
-    }
-    http::Response response(next.code);
-    response.set_header(boost::beast::http::field::content_type, "application/json");
-    for (const auto& [name, value] : next.headers) response.message().set(name, value);
-    response.message().body() = next.body;
-    co_return response;
-  }
-
-  mutable std::mutex mutex_;
-  std::deque<Scripted> script_;
-  std::vector<Recorded> received_;
-  std::unique_ptr<http::Server> server_;
-};
 
 // A repeatable "random" source: every draw is the same bytes.
 class FixedRandom final : public core::RandomSource {

@@ -90,6 +90,7 @@ std::optional<RawResponse> RawConnection::read_response(std::chrono::millisecond
     if (left.count() <= 0) return std::nullopt;
     const long n = read_some(left);
     if (n == 0) {
+      if (!parser.got_some()) return std::nullopt;  // closed before any byte of a response
       boost::system::error_code ec;
       parser.put_eof(ec);
       if (ec || !parser.is_done()) return std::nullopt;

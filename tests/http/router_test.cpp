@@ -45,6 +45,14 @@ TEST(ParseTargetTest, RootAndTrailingSlash) {
   EXPECT_THAT(segments_of("/a/"), ElementsAre("a", ""));
 }
 
+TEST(ParseTargetTest, AcceptsRawBracketsInTheQueryOnly) {
+  const auto target = parse_target("/dialog?permissions[]=message&permissions[]=link_unfurling&fields[0]=id");
+  ASSERT_THAT(target, IsOk());
+  EXPECT_THAT(target->query.find_all("permissions[]"), ElementsAre("message", "link_unfurling"));
+  EXPECT_EQ(target->query.find("fields[0]"), "id");
+  EXPECT_THAT(parse_target("/a[0]?x=1"), HasError(ErrorCode::kMalformed));
+}
+
 TEST(ParseTargetTest, RejectsInvalidPercentEncodingAndNonOriginForms) {
   EXPECT_THAT(parse_target("/a%zz"), HasError(ErrorCode::kMalformed));
   EXPECT_THAT(parse_target("/a%2"), HasError(ErrorCode::kMalformed));
@@ -87,6 +95,14 @@ TEST(RouterTest, ParameterNeedsANonEmptySegment) {
   router.get("/items/{id}", ok_handler);
   EXPECT_EQ(router.match(verb::get, segments_of("/items/")).route, nullptr);
   EXPECT_EQ(router.match(verb::get, segments_of("/items")).route, nullptr);
+}
+
+TEST(RouterTest, ATrailingSlashMatchesTheRouteWithoutIt) {
+  Router router;
+  router.get("/dialog/work/app_install", ok_handler);
+  EXPECT_EQ(router.match(verb::get, segments_of("/dialog/work/app_install/")).route->pattern, "/dialog/work/app_install");
+  EXPECT_EQ(router.match(verb::get, segments_of("/dialog/work/app_install")).route->pattern, "/dialog/work/app_install");
+  EXPECT_EQ(router.match(verb::get, segments_of("/dialog/work/app_install//")).route, nullptr);
 }
 
 TEST(RouterTest, UnknownPathHasNoAllowedMethods) {

@@ -43,6 +43,8 @@ struct Probe {
 
 asio::awaitable<Response> hello(Request&) { co_return Response::text("hello"); }
 
+asio::awaitable<Response> hang_up(Request&) { co_return Response::no_answer(); }
+
 asio::awaitable<Response> get_item(Request& request) {
   boost::json::object body;
   body["id"] = request.param("id");
@@ -121,6 +123,7 @@ class ServerTest : public ::testing::Test {
         .post("/form", post_form)
         .get("/fail", fail)
         .get("/throw", throw_up)
+        .get("/hang-up", hang_up)
         .post("/echo", echo)
         .post("/small", echo, {.max_body_bytes = 16})
         .get("/slow/{ms}", Handler([this](Request& request) { return slow(probe_, request); }));
@@ -194,6 +197,15 @@ TEST_F(ServerTest, UnknownPathIs404WithJsonError) {
   EXPECT_EQ(response->status, 404);
   EXPECT_EQ(response->headers["Content-Type"], "application/json");
   EXPECT_EQ(error_code_of(*response), "not_found");
+}
+
+TEST_F(ServerTest, NoAnswerClosesTheConnectionWithoutWritingAnything) {
+  start();
+  RawConnection connection = connect();
+  ASSERT_TRUE(connection.send(get_request("/hang-up")));
+  EXPECT_FALSE(connection.read_response(2s));
+  EXPECT_TRUE(connection.wait_closed(2s));
+  EXPECT_TRUE(serves_others());
 }
 
 TEST_F(ServerTest, WrongMethodIs405WithAllow) {

@@ -58,6 +58,17 @@ std::vector<std::string_view> Params::find_all(std::string_view name) const {
 }
 
 Result<Target> parse_target(std::string_view target) {
+  // Browsers send '[' and ']' unencoded in query strings (permissions[]=message), which RFC 3986
+  // reserves for IPv6 hosts and Boost.URL refuses there; they are encoded before parsing.
+  std::string bracket_safe;
+  if (const auto query = target.find('?');
+      query != std::string_view::npos && target.find_first_of("[]", query) != std::string_view::npos) {
+    bracket_safe = std::string(target.substr(0, query));
+    for (const char c : target.substr(query)) {
+      bracket_safe += c == '[' ? "%5B" : c == ']' ? "%5D" : std::string(1, c);
+    }
+    target = bracket_safe;
+  }
   const auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) return Error(ErrorCode::kMalformed, "invalid request target");
   const boost::urls::url_view& url = *parsed;
@@ -113,6 +124,12 @@ Response Response::json(const boost::json::value& value, beast_http::status stat
   Response response(status);
   response.set_header(beast_http::field::content_type, "application/json");
   response.set_body(boost::json::serialize(value));
+  return response;
+}
+
+Response Response::no_answer() {
+  Response response;
+  response.answers_ = false;
   return response;
 }
 

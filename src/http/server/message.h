@@ -8,7 +8,9 @@
 // kMalformed for bad encoding) which the server answers through the error table.
 //
 // A Response is a status, headers and a body. The server sets Content-Length, Connection,
-// X-Request-Id and the HTTP version; handlers set the rest. Neither type is thread-safe; a handler
+// X-Request-Id and the HTTP version; handlers set the rest. A handler may instead return
+// Response::no_answer(): the server then closes the connection without writing anything (for
+// emulating peers that hang up, e.g. injected faults). Neither type is thread-safe; a handler
 // owns its Request for the duration of the call.
 #pragma once
 
@@ -126,6 +128,8 @@ class Response {
   // Returns an application/json response with `value` serialized.
   static Response json(const boost::json::value& value,
                        boost::beast::http::status status = boost::beast::http::status::ok);
+  // Returns the instruction to close the connection without answering the request.
+  static Response no_answer();
 
   boost::beast::http::status status() const { return message_.result(); }
   // Sets header `name` to `value`, replacing any previous value.
@@ -134,12 +138,15 @@ class Response {
   std::optional<std::string_view> header(std::string_view name) const;
   Response& set_body(std::string body);
   const std::string& body() const noexcept { return message_.body(); }
+  // Returns false for Response::no_answer(): nothing is sent and the connection is closed.
+  bool answers() const noexcept { return answers_; }
 
   Message& message() noexcept { return message_; }
   const Message& message() const noexcept { return message_; }
 
  private:
   Message message_;
+  bool answers_ = true;
 };
 
 // Returns the response for `error` arising at `origin`: the table's status and the JSON error body.

@@ -86,6 +86,12 @@ Router& Router::add(beast_http::verb method, std::string_view pattern, Handler h
 }
 
 RouteMatch Router::match(beast_http::verb method, std::span<const std::string> segments) const {
+  RouteMatch exact = match_exactly(method, segments);
+  if (exact.route != nullptr || !exact.allowed.empty() || segments.empty() || !segments.back().empty()) return exact;
+  return match_exactly(method, segments.first(segments.size() - 1));
+}
+
+RouteMatch Router::match_exactly(beast_http::verb method, std::span<const std::string> segments) const {
   const Route* best = nullptr;
   const Route* best_get = nullptr;  // serves HEAD when no HEAD route matches
   std::vector<beast_http::verb> allowed;

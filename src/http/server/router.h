@@ -110,13 +110,15 @@ class Router {
     return add(boost::beast::http::verb::delete_, pattern, std::move(handler), options);
   }
 
-  // Returns the route for `method` and the decoded path `segments` (see parse_target()).
+  // Returns the route for `method` and the decoded path `segments` (see parse_target()). A path
+  // with a trailing slash that no pattern matches is matched as the path without it ("/a/" as "/a").
   RouteMatch match(boost::beast::http::verb method, std::span<const std::string> segments) const;
 
   const std::vector<std::unique_ptr<Route>>& routes() const noexcept { return routes_; }
 
  private:
   static boost::asio::awaitable<Result<Response>> lift(boost::asio::awaitable<Response> response);
+  RouteMatch match_exactly(boost::beast::http::verb method, std::span<const std::string> segments) const;
 
   std::vector<std::unique_ptr<Route>> routes_;
 };

@@ -292,6 +292,11 @@ asio::awaitable<Next> serve_one(Connection<Stream>& connection, std::size_t serv
   const bool keep_alive = client_keep_alive && !state.draining() &&
                           (options.max_requests_per_connection == 0 || served < options.max_requests_per_connection);
   Response response = result.ok() ? std::move(result).value() : error_response(result.error());
+  if (!response.answers()) {
+    spdlog::debug("http: {} {} closed without an answer request_id={}", exchange.method, exchange.route_label(),
+                  exchange.request_id);
+    co_return Next::kClose;
+  }
   if (!result.ok() && !result.error().detail().empty()) {
     spdlog::info("http: {} {} answered {}: {} request_id={}", exchange.method, exchange.route_label(),
                  to_string(result.error().code()), result.error().detail(), exchange.request_id);

@@ -1,0 +1,33 @@
+// HTML for pages a person reads in a browser: escaping of untrusted text, a minimal page layout,
+// and the response that carries such a page.
+//
+// html_escape() makes any text safe inside element content and inside quoted attribute values
+// (it escapes & < > " '), so names and messages that come from elsewhere cannot add markup.
+// html_page() wraps body markup the caller built from escaped parts into a complete UTF-8 HTML5
+// document. html_response() sends it with headers that keep the page from being framed, from
+// loading anything from another origin or running scripts, from leaking its URL in Referer, and
+// from being cached. Knows nothing of Workplace. Pure functions, thread-safe.
+#pragma once
+
+#include <boost/beast/http/status.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "http/server/message.h"
+
+namespace wik::http {
+
+// Returns `text` with & < > " ' replaced by character references.
+std::string html_escape(std::string_view text);
+
+// Returns an HTML5 document titled `title` (escaped here) whose body is `body_html` and whose head
+// ends with `head_html` (both trusted markup: escape every untrusted part before building them).
+std::string html_page(std::string_view title, std::string_view body_html, std::string_view head_html = {});
+
+// Returns a text/html response carrying `page`, with Content-Security-Policy (no scripts, nothing
+// from other origins, no framing), X-Frame-Options: DENY, Referrer-Policy: no-referrer,
+// X-Content-Type-Options: nosniff and Cache-Control: no-store.
+Response html_response(std::string page, boost::beast::http::status status = boost::beast::http::status::ok);
+
+}  // namespace wik::http
