@@ -19,7 +19,11 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev openssl python3
   # servers the tests start on loopback
   postgresql-15
+  # browser tests (tests/browser): Node runs playwright-core, which drives Debian's chromium
+  chromium nodejs
 )
+# npm comes inside NodeSource's nodejs package; with Debian's nodejs it is a package of its own.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

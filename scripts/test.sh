@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 preset=${1:-sanitize}
 
 scripts/setup.sh
+# playwright-core for the browser tests, exactly as locked (no browser download: they use chromium).
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund
 scripts/build.sh "$preset"
 ctest --preset "$preset" --parallel "$(nproc)" --timeout 600

@@ -21,5 +21,7 @@ void add_keys_command(CLI::App& app, int& exit_code);
 void add_doctor_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_migrate_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_manifest_command(CLI::App& app, int& exit_code);
+void add_serve_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_emulator_command(CLI::App& app, int& exit_code);
 
 }  // namespace wik::cli

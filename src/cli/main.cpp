@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   wik::cli::add_doctor_command(app, global, exit_code);
   wik::cli::add_migrate_command(app, global, exit_code);
   wik::cli::add_manifest_command(app, exit_code);
+  wik::cli::add_emulator_command(app, exit_code);
+  wik::cli::add_serve_command(app, global, exit_code);
 
   try {
     app.parse(argc, argv);

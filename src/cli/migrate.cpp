@@ -3,34 +3,22 @@
 // version that applied whole; running it again is harmless.
 #include <cstdio>
 
+#include "app/database.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "store/migrations.h"
-#include "store/postgres/postgres_database.h"
-#include "store/sqlite/sqlite_database.h"
 
 namespace wik::cli {
 namespace {
-
-Result<std::unique_ptr<store::Database>> open_database(const Config& config) {
-  if (config.store.engine == StoreEngine::kPostgres) {
-    auto database = store::PostgresDatabase::open({.conninfo = std::string(config.store.postgres_url.expose())});
-    if (!database) return database.error();
-    return std::unique_ptr<store::Database>(std::move(*database));
-  }
-  auto database = store::SqliteDatabase::open({.path = config.store.sqlite_path});
-  if (!database) return database.error();
-  return std::unique_ptr<store::Database>(std::move(*database));
-}
 
 int run_migrate(const GlobalOptions& global) {
   const config::ProcessEnvironment environment;
   auto config = config::load_config(global.config_file ? global.config_file : config::default_config_path(environment),
                                     environment);
   if (!config) return report(config.error(), "migrate", 2);
-  auto database = open_database(*config);
+  auto database = app::open_database(*config);
   if (!database) return report(database.error(), "migrate", 2);
 
   const core::SystemClock clock;

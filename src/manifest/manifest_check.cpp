@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/printable.h"
+#include "core/utf8.h"
 #include "http/url.h"
 #include "manifest/icon.h"
 
@@ -54,21 +55,6 @@ class Findings {
   }
   std::vector<Finding> findings_;
 };
-
-// Returns the number of code points in `text`, or nullopt when it is not valid UTF-8.
-std::optional<std::size_t> utf8_length(std::string_view text) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < text.size(); ++count) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return std::nullopt;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return std::nullopt;
-    }
-    i += length;
-  }
-  return count;
-}
 
 std::size_t word_count(const std::string& text) {
   std::istringstream words(text);
@@ -152,7 +138,7 @@ void check_texts(Findings& findings, const AppManifest& manifest) {
   check_required(findings, "name", manifest.name);
   check_required(findings, "publisher", manifest.publisher);
   check_required(findings, "tagline", manifest.tagline);
-  if (const auto length = utf8_length(manifest.tagline); !length) {
+  if (const auto length = core::utf8_length(manifest.tagline); !length) {
     findings.error("tagline", "is not valid UTF-8");
   } else if (*length > kMaxTaglineCharacters) {
     findings.error("tagline", "has " + std::to_string(*length) + " characters; at most " +

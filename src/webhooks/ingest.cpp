@@ -62,6 +62,8 @@ WebhookIngest::~WebhookIngest() { pool_.join(); }
 
 void WebhookIngest::set_link_handler(LinkHandler handler) { link_handler_ = std::move(handler); }
 
+void WebhookIngest::on_stored(std::function<void()> callback) { on_stored_ = std::move(callback); }
+
 void WebhookIngest::add_routes(http::Router& router) {
   router.add(verb::get, options_.path, [this](http::Request& request) { return handshake(this, request); });
   router.add(verb::post, options_.path, [this](http::Request& request) { return receive(this, request); },
@@ -192,6 +194,7 @@ boost::asio::awaitable<Result<http::Response>> WebhookIngest::receive(WebhookIng
     co_return self->reject("store_error", Error(ErrorCode::kUnavailable, "the events could not be stored; retry later"));
   }
   self->count_event("stored", stored->stored);
+  if (stored->stored > 0 && self->on_stored_) self->on_stored_();
   self->count_event("duplicate", stored->duplicates);
   self->count_event("dropped_not_installed", stored->dropped);
   co_return http::Response::json(json::object{{"stored", stored->stored},

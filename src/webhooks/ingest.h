@@ -64,6 +64,9 @@ class WebhookIngest {
 
   // REQUIRES: called before the server starts.
   void set_link_handler(LinkHandler handler);
+  // Calls `callback` after a delivery stored at least one new event (the dispatcher's notify()).
+  // REQUIRES: called before the server starts.
+  void on_stored(std::function<void()> callback);
   // Registers GET and POST options.path. REQUIRES: called before the server starts.
   void add_routes(http::Router& router);
 
@@ -82,6 +85,7 @@ class WebhookIngest {
   IngestOptions options_;
   http::MetricsRegistry& metrics_;
   LinkHandler link_handler_;
+  std::function<void()> on_stored_;
   boost::asio::thread_pool pool_;
 };
 

@@ -2,10 +2,19 @@
 // create (both encodings, form bodies, every rejection), keys generate/add, doctor.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "core/hex.h"
 #include "core/secure_random.h"
@@ -186,9 +195,19 @@ TEST_F(CliTest, MigrateAppliesTheSchemaOnceAndIsHarmlessAgain) {
 TEST_F(CliTest, HelpListsTheCommands) {
   const auto result = wik("--help");
   EXPECT_EQ(result.exit_status, 0);
-  for (const char* command : {"proof", "signed-request", "keys", "doctor", "migrate", "manifest"}) {
+  for (const char* command : {"proof", "signed-request", "keys", "doctor", "migrate", "manifest", "emulator"}) {
     EXPECT_THAT(result.out, HasSubstr(command));
   }
+}
+
+TEST_F(CliTest, ServeNamesWhatTheConfigurationLacks) {
+  const auto result = wik("serve");
+  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_THAT(result.err, HasSubstr("app.id is not set"));
+  const auto no_token = wik("serve", "", "WIK_APP_ID=1111222233334444 WIK_APP_SECRET=s3cr3t-value");
+  EXPECT_EQ(no_token.exit_status, 2);
+  EXPECT_THAT(no_token.err, HasSubstr("app.verify_token is not set"));
+  EXPECT_THAT(no_token.err, Not(HasSubstr("s3cr3t-value")));
 }
 
 TEST_F(CliTest, ManifestCheckPrintsEveryProblemAndFailsOnErrors) {
@@ -217,6 +236,93 @@ permissions = ["message", "impersonate_account"]
   const auto missing = wik("manifest check nowhere.toml");
   EXPECT_EQ(missing.exit_status, 1);
   EXPECT_THAT(missing.err, HasSubstr("no manifest at nowhere.toml"));
+}
+
+// Reads `fd` until `lines` newlines arrived, it closed, or `timeout` passed.
+std::string read_lines(int fd, int lines, std::chrono::milliseconds timeout) {
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::count(text.begin(), text.end(), '\n') < lines) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd readable{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&readable, 1, static_cast<int>(left.count())) <= 0) break;
+    char buffer[512];
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+// Waits up to `timeout` for `pid` to exit and returns its wait status; kills it when it does not.
+int wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return status;
+}
+
+TEST_F(CliTest, EmulatorRegistersItsAppPrintsItsTwoHostsAndStopsCleanlyOnSigterm) {
+  const std::string state_file = (dir_.path() / "emulator.json").string();
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  posix_spawn_file_actions_addclose(&actions, out[1]);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  const std::string manifest =
+      dir_.write_file("app.toml", "id = \"1111222233334444\"\nname = \"Helpdesk\"\ndescription = \"ignored\"\n").string();
+  std::vector<std::string> args = {WIK_CLI_PATH, "emulator",   "--graph-port", "0",      "--web-port",   "0",
+                                   "--state-file", state_file, "--control-api", "--app", manifest};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::string secret = "WIK_EMULATOR_APP_SECRET=0123456789abcdef0123456789abcdef";
+  char* environment[] = {secret.data(), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(::posix_spawn(&pid, WIK_CLI_PATH, &actions, nullptr, argv.data(), environment), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+
+  const std::string printed = read_lines(out[0], 2, std::chrono::seconds(20));
+  EXPECT_THAT(printed, ::testing::MatchesRegex("wik emulator: graph http://127\\.0\\.0\\.1:[1-9][0-9]*\n"
+                                               "wik emulator: web http://127\\.0\\.0\\.1:[1-9][0-9]*\n"));
+  ::kill(pid, SIGTERM);
+  const int status = wait_for_exit(pid, std::chrono::seconds(20));
+  ::close(out[0]);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  struct stat info {};
+  ASSERT_EQ(::stat(state_file.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  std::ifstream saved(state_file);
+  const std::string state((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(state, HasSubstr(R"("id":"1111222233334444")"));  // the --app, with the secret from the environment
+}
+
+TEST_F(CliTest, EmulatorHelpSaysHowToPointAnIntegrationAtIt) {
+  const auto result = wik("emulator --help");
+  EXPECT_EQ(result.exit_status, 0);
+  EXPECT_THAT(result.out, HasSubstr("Graph API base URL"));
+  EXPECT_THAT(result.out, HasSubstr("install dialog base"));
+  EXPECT_THAT(result.out, HasSubstr("plain HTTP"));
+  EXPECT_THAT(result.out, HasSubstr("--control-api"));
+}
+
+TEST_F(CliTest, EmulatorNeedsASecretForEachApp) {
+  file("app.toml", "id = \"1111\"\nname = \"Helpdesk\"\n");
+  const auto result = wik("emulator --graph-port 0 --web-port 0 --app app.toml");
+  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_THAT(result.err, HasSubstr("WIK_EMULATOR_APP_SECRET"));
 }
 
 }  // namespace

@@ -1,0 +1,18 @@
+// UTF-8 text measured in characters (code points), as the platform's limits count them.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace wik::core {
+
+// Returns the length of the UTF-8 sequence that starts with byte `lead` (1–4), or 0 when `lead`
+// cannot start one.
+std::size_t utf8_sequence_length(unsigned char lead) noexcept;
+
+// Returns the number of code points in `text`, or nullopt when it is not well-formed UTF-8
+// (a bad lead byte, a truncated sequence or a bad continuation byte).
+std::optional<std::size_t> utf8_length(std::string_view text) noexcept;
+
+}  // namespace wik::core
