@@ -67,7 +67,8 @@ class App {
   // so a deauthorization purges its rows too. The table must exist when the app starts.
   App& register_table(std::string table, std::string community_column);
 
-  // Opens the store, starts serving and returns; kConfig naming what is missing or invalid.
+  // Sets up logging (config.log, with every configured secret redacted), opens the store, starts
+  // serving and returns; kConfig naming what is missing or invalid.
   Result<void> start();
   // The port the server listens on. REQUIRES: start() succeeded.
   std::uint16_t port() const;

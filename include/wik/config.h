@@ -10,6 +10,8 @@
 
 #include <wik/secret.h>
 
+#include <wik/result.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -66,5 +68,10 @@ struct Config {
   LogOptions log;
   std::string source = "defaults";  // the configuration file's path, or "defaults" without one
 };
+
+// Returns the configuration in `file` — by default $WIK_CONFIG, else ./wik.toml if it exists, else
+// none — with the WIK_* environment variables applied, every value checked (docs/configuration.md).
+// kConfig names the setting and where its bad value came from; no reason ever holds a secret.
+Result<Config> load_config(const std::optional<std::filesystem::path>& file = std::nullopt);
 
 }  // namespace wik

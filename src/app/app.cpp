@@ -188,6 +188,7 @@ asio::awaitable<Result<void>> App::Impl::dispatch(const store::ClaimedEvent& eve
 
 Result<void> App::Impl::start() {
   if (auto checked = check_config(config_); !checked.ok()) return checked;
+  log::init_logging(config_.log);
   log::register_config_secrets(config_);
   auto ring = core::KeyRing::parse(config_.keys.ring->expose());
   if (!ring.ok()) return ring.error().with_context("keys.ring");

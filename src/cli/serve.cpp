@@ -7,18 +7,13 @@
 
 #include "cli/commands.h"
 #include "cli/inputs.h"
-#include "config/config.h"
-#include "log/logging.h"
 
 namespace wik::cli {
 namespace {
 
 int run_serve(const GlobalOptions& global) {
-  const config::ProcessEnvironment environment;
-  auto config = config::load_config(global.config_file ? global.config_file : config::default_config_path(environment),
-                                    environment);
+  auto config = load_config(global.config_file);
   if (!config) return report(config.error(), "serve", 2);
-  log::init_logging(config->log);
   App app(*config);
   if (auto served = app.run(); !served) return report(served.error(), "serve", 2);
   return 0;

@@ -430,3 +430,12 @@ std::optional<fs::path> default_config_path(const Environment& env) {
 }
 
 }  // namespace wik::config
+
+namespace wik {
+
+Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
+  const config::ProcessEnvironment environment;
+  return config::load_config(file ? file : config::default_config_path(environment), environment);
+}
+
+}  // namespace wik

@@ -35,8 +35,8 @@ constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
 constexpr const char* kVerifyToken = "verify-token-for-tests";
 
 boost::asio::awaitable<Result<void>> echo(Context& context, const Message& message) {
-  co_return co_await context.reply(
-      Reply::text("You said: " + message.text).quick_reply("Again", "AGAIN").quick_reply("Stop", "STOP"));
+  const Reply reply = Reply::text("You said: " + message.text).quick_reply("Again", "AGAIN").quick_reply("Stop", "STOP");
+  co_return co_await context.reply(reply);
 }
 
 // Polls `condition` every 10 ms for up to 5 s.
