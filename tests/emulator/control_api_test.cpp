@@ -251,6 +251,25 @@ TEST_F(ControlApiTest, ActsAsAPersonInWorkChat) {
   EXPECT_EQ(data_size(control_get("/bot_messages")), 2u);
 }
 
+TEST_F(ControlApiTest, WhatABotSendsIsConfirmedWithADeliveryReceipt) {
+  std::atomic<int> deliveries = 0;
+  http::Server app_server({.port = 0, .io_threads = 1, .access_log = false});
+  app_server.router().post("/webhook", [&deliveries](http::Request&) { return count_and_accept(&deliveries); });
+  ASSERT_THAT(app_server.start(), wik::testing::IsOk());
+  const auto [install, thread_id] = chat_with_bot();
+  emulator_->state().subscribe(kAppId, {.object = "page",
+                                        .callback_url = "http://127.0.0.1:" + std::to_string(app_server.port()) + "/webhook",
+                                        .verify_token = "v",
+                                        .fields = {"message_deliveries"}});
+  const std::string mid = bot_sends(install, {{"text", "Your ticket is open"}});
+  EXPECT_TRUE(wait_for([&] { return deliveries.load() == 1; }));
+  const Reply log = control_get("/deliveries?app_id=" + kAppId);
+  ASSERT_GT(data_size(log), 0u);
+  const std::string body = text(data_at(log, data_size(log) - 1), "body");
+  EXPECT_THAT(body, ::testing::HasSubstr("\"delivery\":{\"mids\":[\"" + mid + "\"]"));
+  app_server.stop();
+}
+
 TEST_F(ControlApiTest, PostsCommentsAndMentions) {
   const auto install = install_app();
   const Reply post = control_post("/users/" + kChloe + "/posts",

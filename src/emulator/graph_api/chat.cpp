@@ -325,6 +325,8 @@ Reply post_message(GraphServices& services, const GraphCall& call) {
   if (action) return json::value(std::move(body));
   auto stored = services.state.add_message(to.thread.id, call.install().page_id, true, *message_object);
   if (!stored.ok()) return GraphFailure{GraphError::kServiceUnavailable, {}};
+  // The people's clients receive it at once: their delivery receipts go to the bot's app.
+  PlatformActions(services.state, services.delivery).confirm_delivery(*stored);
   body["message_id"] = stored->mid;
   if (to.group) body["thread_key"] = "t_" + to.thread.id;
   return json::value(std::move(body));
