@@ -148,6 +148,9 @@ TEST(InstallWithEmulatorTest, ADeveloperInitiatedInstallCompletesAgainstTheEmula
     EXPECT_THAT(response.body, ::testing::Not(HasSubstr(platform_install->access_token)));
   }
   server.stop();
+  // Pooled connections belong to the io_contexts they ran on: close them while those still exist.
+  graph_http->close_idle();
+  browser_http->close_idle();
   (*emulator)->stop();
 }
 

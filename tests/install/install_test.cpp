@@ -116,6 +116,10 @@ class InstallTest : public ::testing::Test {
 
   void TearDown() override {
     if (server_) server_->stop();
+    // Pooled connections belong to the io_contexts they ran on (the server's and the browsers'):
+    // close them while those still exist (http/client/client.h).
+    if (graph_http_) graph_http_->close_idle();
+    if (browser_http_) browser_http_->close_idle();
     spdlog::default_logger()->flush();
     for (const TestBrowser* browser : browsers_) {
       for (const http::ClientResponse& response : browser->transcript()) {

@@ -98,8 +98,8 @@ class Browser {
     if (!response) return {};
     const auto set_cookie = response->headers.find(boost::beast::http::field::set_cookie);
     if (set_cookie != response->headers.end()) {
-      const std::string value(set_cookie->value());
-      const auto id = find_cookie(value.substr(0, value.find(';')), Sessions::kCookieName);
+      const std::string pair(set_cookie->value().substr(0, set_cookie->value().find(';')));
+      const auto id = find_cookie(pair, Sessions::kCookieName);
       session_ = id ? std::string(*id) : std::string();
     }
     return std::move(*response);
