@@ -578,7 +578,8 @@ TEST_F(InstallTest, SessionCookiesAreSecureHttpOnlyLaxAndSignOutEndsEverySession
 TEST_F(InstallTest, APlainHttpSiteGetsCookiesWithoutSecure) {
   start({.secure_cookies = false});
   TestBrowser& browser = new_browser();
-  const auto cookie = sign_in(browser, "admin@vendor.example").header("Set-Cookie");
+  const auto signed_in = sign_in(browser, "admin@vendor.example");
+  const auto cookie = signed_in.header("Set-Cookie");  // a view into `signed_in`
   ASSERT_TRUE(cookie);
   EXPECT_THAT(std::string(*cookie), AllOf(StartsWith("wik_sessions="), Not(HasSubstr("Secure"))));
 }
