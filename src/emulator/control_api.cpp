@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/base64url.h"
+#include "emulator/state/state_file.h"
 
 namespace wik::emulator {
 namespace {
@@ -147,11 +148,7 @@ json::array to_array(const std::vector<std::string>& texts) { return json::array
 
 json::value to_json(const Community& community) { return {{"id", community.id}, {"name", community.name}}; }
 
-json::value to_json(const User& user) {
-  return {{"id", user.id},       {"community_id", user.community_id}, {"name", user.name},
-          {"email", user.email}, {"locale", user.locale},             {"title", user.title},
-          {"system_admin", user.system_admin}, {"active", user.active}};
-}
+json::value to_json(const User& user) { return encode_user(user); }
 
 json::value to_json(const Group& group) {
   return {{"id", group.id},
@@ -172,51 +169,17 @@ json::value to_json(const App& app) {
           {"permissions", to_array(app.permissions)}};
 }
 
-json::value to_json(const Install& install) {
-  return {{"id", install.id},
-          {"community_id", install.community_id},
-          {"app_id", install.app_id},
-          {"page_id", install.page_id},
-          {"access_token", install.access_token},
-          {"permissions", to_array(install.permissions)},
-          {"install_type", install.install_type},
-          {"installed_by", install.installed_by},
-          {"installed_at", install.installed_at}};
-}
+json::value to_json(const Install& install) { return encode_install(install); }
 
 json::value to_json(const Thread& thread) {
-  return {{"id", thread.id},
-          {"thread_key", "t_" + thread.id},
-          {"community_id", thread.community_id},
-          {"name", thread.name},
-          {"participants", to_array(thread.participants)},
-          {"page_id", thread.page_id ? json::value(*thread.page_id) : json::value(nullptr)},
-          {"group", thread.group}};
+  json::object shown = encode_thread(thread);
+  shown["thread_key"] = "t_" + thread.id;
+  return shown;
 }
 
-json::value to_json(const ChatMessage& message) {
-  return {{"mid", message.mid},
-          {"thread_id", message.thread_id},
-          {"from", message.from},
-          {"from_bot", message.from_bot},
-          {"sent_at_ms", message.sent_at_ms},
-          {"message", message.message}};
-}
-
-json::value to_json(const Post& post) {
-  return {{"id", post.id},           {"group_id", post.group_id}, {"from", post.from},
-          {"from_bot", post.from_bot}, {"message", post.message},   {"created_at", post.created_at}};
-}
-
-json::value to_json(const Comment& comment) {
-  return {{"id", comment.id},
-          {"post_id", comment.post_id},
-          {"parent_id", comment.parent_id ? json::value(*comment.parent_id) : json::value(nullptr)},
-          {"from", comment.from},
-          {"from_bot", comment.from_bot},
-          {"message", comment.message},
-          {"created_at", comment.created_at}};
-}
+json::value to_json(const ChatMessage& message) { return encode_message(message); }
+json::value to_json(const Post& post) { return encode_post(post); }
+json::value to_json(const Comment& comment) { return encode_comment(comment); }
 
 json::value to_json(const DeliveryAttempt& attempt) {
   return {{"delivery_id", attempt.delivery_id},

@@ -134,12 +134,6 @@ class Decoder {
   std::optional<std::string> error_;
 };
 
-json::object encode_user(const User& user) {
-  return {{"id", user.id},         {"community_id", user.community_id}, {"name", user.name},
-          {"email", user.email},   {"locale", user.locale},             {"title", user.title},
-          {"system_admin", user.system_admin}, {"active", user.active}};
-}
-
 json::object encode_app(const App& app) {
   return {{"id", app.id},
           {"secret", app.secret},
@@ -152,18 +146,6 @@ json::object encode_app(const App& app) {
           {"permissions", to_array(app.permissions)}};
 }
 
-json::object encode_install(const Install& install) {
-  return {{"id", install.id},
-          {"community_id", install.community_id},
-          {"app_id", install.app_id},
-          {"page_id", install.page_id},
-          {"access_token", install.access_token},
-          {"permissions", to_array(install.permissions)},
-          {"install_type", install.install_type},
-          {"installed_by", install.installed_by},
-          {"installed_at", install.installed_at}};
-}
-
 json::object encode_code(const AuthorizationCode& code) {
   return {{"code", code.code},
           {"app_id", code.app_id},
@@ -173,39 +155,6 @@ json::object encode_code(const AuthorizationCode& code) {
           {"permissions", to_array(code.permissions)},
           {"issued_at", code.issued_at},
           {"used", code.used}};
-}
-
-json::object encode_thread(const Thread& thread) {
-  return {{"id", thread.id},
-          {"community_id", thread.community_id},
-          {"name", thread.name},
-          {"participants", to_array(thread.participants)},
-          {"page_id", optional_to_json(thread.page_id)},
-          {"group", thread.group}};
-}
-
-json::object encode_message(const ChatMessage& message) {
-  return {{"mid", message.mid},
-          {"thread_id", message.thread_id},
-          {"from", message.from},
-          {"from_bot", message.from_bot},
-          {"sent_at_ms", message.sent_at_ms},
-          {"message", message.message}};
-}
-
-json::object encode_post(const Post& post) {
-  return {{"id", post.id},           {"group_id", post.group_id}, {"from", post.from},
-          {"from_bot", post.from_bot}, {"message", post.message},   {"created_at", post.created_at}};
-}
-
-json::object encode_comment(const Comment& comment) {
-  return {{"id", comment.id},
-          {"post_id", comment.post_id},
-          {"parent_id", optional_to_json(comment.parent_id)},
-          {"from", comment.from},
-          {"from_bot", comment.from_bot},
-          {"message", comment.message},
-          {"created_at", comment.created_at}};
 }
 
 void decode_apps(Decoder& d, const json::object& document, StateSnapshot& s) {
@@ -364,6 +313,57 @@ Error io_error(std::string_view what, const std::filesystem::path& path, int err
 }
 
 }  // namespace
+
+json::object encode_user(const User& user) {
+  return {{"id", user.id},         {"community_id", user.community_id}, {"name", user.name},
+          {"email", user.email},   {"locale", user.locale},             {"title", user.title},
+          {"system_admin", user.system_admin}, {"active", user.active}};
+}
+
+json::object encode_install(const Install& install) {
+  return {{"id", install.id},
+          {"community_id", install.community_id},
+          {"app_id", install.app_id},
+          {"page_id", install.page_id},
+          {"access_token", install.access_token},
+          {"permissions", to_array(install.permissions)},
+          {"install_type", install.install_type},
+          {"installed_by", install.installed_by},
+          {"installed_at", install.installed_at}};
+}
+
+json::object encode_thread(const Thread& thread) {
+  return {{"id", thread.id},
+          {"community_id", thread.community_id},
+          {"name", thread.name},
+          {"participants", to_array(thread.participants)},
+          {"page_id", optional_to_json(thread.page_id)},
+          {"group", thread.group}};
+}
+
+json::object encode_message(const ChatMessage& message) {
+  return {{"mid", message.mid},
+          {"thread_id", message.thread_id},
+          {"from", message.from},
+          {"from_bot", message.from_bot},
+          {"sent_at_ms", message.sent_at_ms},
+          {"message", message.message}};
+}
+
+json::object encode_post(const Post& post) {
+  return {{"id", post.id},           {"group_id", post.group_id}, {"from", post.from},
+          {"from_bot", post.from_bot}, {"message", post.message},   {"created_at", post.created_at}};
+}
+
+json::object encode_comment(const Comment& comment) {
+  return {{"id", comment.id},
+          {"post_id", comment.post_id},
+          {"parent_id", optional_to_json(comment.parent_id)},
+          {"from", comment.from},
+          {"from_bot", comment.from_bot},
+          {"message", comment.message},
+          {"created_at", comment.created_at}};
+}
 
 json::value encode_state(const StateSnapshot& s) {
   json::object document;

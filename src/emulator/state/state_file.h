@@ -46,6 +46,14 @@ struct StateSnapshot {
   std::map<Id, boost::json::object> messenger_profiles;  // by install id
 };
 
+// The JSON of one object as the state file keeps it; the control API shows the same.
+boost::json::object encode_user(const User& user);
+boost::json::object encode_install(const Install& install);
+boost::json::object encode_thread(const Thread& thread);
+boost::json::object encode_message(const ChatMessage& message);
+boost::json::object encode_post(const Post& post);
+boost::json::object encode_comment(const Comment& comment);
+
 // Returns the JSON document of `snapshot`.
 boost::json::value encode_state(const StateSnapshot& snapshot);
 

@@ -67,6 +67,17 @@ std::string describe(const Error& error) {
   return error.detail().empty() ? error.reason() : error.reason() + ": " + error.detail();
 }
 
+// Fills in what one attempt came to: the status and whether it counts as delivered, or the error.
+void record_outcome(DeliveryAttempt& logged, const Result<http::ClientResponse>& response) {
+  if (response.ok()) {
+    logged.status = response->status;
+    logged.delivered = is_success(response->status);
+    if (!logged.delivered) logged.error = "HTTP " + std::to_string(response->status);
+  } else {
+    logged.error = describe(response.error());
+  }
+}
+
 // Percent-encodes everything but RFC 3986 unreserved characters (form and query values).
 std::string percent_encode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -220,13 +231,7 @@ asio::awaitable<void> attempt(std::shared_ptr<Core> core, Outgoing outgoing) {
   DeliveryAttempt logged{.delivery_id = outgoing.id, .kind = outgoing.kind, .app_id = outgoing.app_id,
                          .url = outgoing.url, .object = outgoing.object, .body = outgoing.body,
                          .attempt = outgoing.attempts, .at_ms = to_ms(outgoing.attempt_at)};
-  if (response.ok()) {
-    logged.status = response->status;
-    logged.delivered = is_success(response->status);
-    if (!logged.delivered) logged.error = "HTTP " + std::to_string(response->status);
-  } else {
-    logged.error = describe(response.error());
-  }
+  record_outcome(logged, response);
   const auto made = static_cast<std::size_t>(outgoing.attempts);
   logged.final = logged.delivered || made >= kRetrySchedule.size();
   if (!logged.final) {
@@ -325,13 +330,7 @@ asio::awaitable<Result<http::ClientResponse>> send_once(std::shared_ptr<Core> co
   DeliveryAttempt logged{.delivery_id = id, .kind = std::move(kind), .app_id = app_id, .url = request.url,
                          .object = std::move(object), .body = request.body, .at_ms = to_ms(started)};
   Result<http::ClientResponse> response = co_await send_with_faults(*core, client, app_id, std::move(request));
-  if (response.ok()) {
-    logged.status = response->status;
-    logged.delivered = is_success(response->status);
-    if (!logged.delivered) logged.error = "HTTP " + std::to_string(response->status);
-  } else {
-    logged.error = describe(response.error());
-  }
+  record_outcome(logged, response);
   logged.final = true;
   const std::lock_guard lock(core->mutex_);
   if (!core->stopped_) core->record_locked(std::move(logged));
