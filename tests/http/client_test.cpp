@@ -148,6 +148,39 @@ class ClientTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
 };
 
+TEST_F(ClientTest, APooledConnectionIsReusedOnlyOnTheContextThatMadeIt) {
+  auto client = make_client();
+  ASSERT_THAT(get(*client, "/hello"), IsOk());
+  EXPECT_EQ(client->idle_connections(), 1u);
+  const auto accepted = accepted_connections();
+
+  asio::io_context other;
+  auto future = asio::co_spawn(other, spawnable(client.get(), {.method = verb::get, .url = url("/hello")}),
+                               asio::use_future);
+  other.run_for(10s);
+  ASSERT_THAT(outcome(future), IsOk());
+  EXPECT_EQ(accepted_connections(), accepted + 1);  // a connection of its own
+  EXPECT_EQ(client->idle_connections(), 2u);
+
+  ASSERT_THAT(get(*client, "/hello"), IsOk());
+  EXPECT_EQ(accepted_connections(), accepted + 1);  // the first context reused its own
+}
+
+TEST_F(ClientTest, AClientMayOutliveTheIoContextsItsConnectionsBelongTo) {
+  auto client = make_client();
+  {
+    asio::io_context short_lived;
+    auto future = asio::co_spawn(short_lived, spawnable(client.get(), {.method = verb::get, .url = url("/hello")}),
+                                 asio::use_future);
+    short_lived.run_for(10s);
+    ASSERT_THAT(outcome(future), IsOk());
+    EXPECT_EQ(client->idle_connections(), 1u);
+  }  // the io_context shuts down: its idle connection is closed with it
+  EXPECT_EQ(client->idle_connections(), 0u);
+  ASSERT_THAT(get(*client, "/hello"), IsOk());  // the client goes on working on other contexts
+  client.reset();
+}
+
 TEST_F(ClientTest, GetsOverPlainHttpWhenAllowed) {
   auto client = make_client();
   auto response = get(*client, "/hello");

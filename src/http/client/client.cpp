@@ -3,7 +3,9 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -18,7 +20,9 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <variant>
 #include <vector>
 
@@ -116,30 +120,93 @@ struct Outcome {
   bool stale = false;     // failed before the peer answered anything: safe to retry on a fresh connection
 };
 
+// Idle keep-alive connections, by the execution context they were made on and by scheme://host:port.
+// A connection is reused only on its own context (its socket belongs to that context's reactor),
+// and a context that shuts down takes its idle connections with it (PoolReaper).
+struct Pool {
+  using Key = std::pair<const asio::execution_context*, std::string>;
+
+  std::mutex mutex;
+  std::map<Key, std::vector<std::unique_ptr<Connection>>> idle;      // guarded by mutex
+  std::set<const asio::execution_context*> watched;                  // guarded by mutex
+
+  // Closes every idle connection of `context`.
+  void drop(const asio::execution_context* context) {
+    std::vector<std::unique_ptr<Connection>> closing;
+    const std::lock_guard lock(mutex);
+    for (auto it = idle.begin(); it != idle.end();) {
+      if (it->first.first != context) {
+        ++it;
+        continue;
+      }
+      for (auto& connection : it->second) closing.push_back(std::move(connection));
+      it = idle.erase(it);
+    }
+    watched.erase(context);
+  }
+};
+
+// A service of each execution context a client pooled connections on: when the context shuts down
+// (before its socket service is destroyed), the pools drop that context's connections, so a client
+// may outlive the io_contexts its requests ran on.
+class PoolReaper final : public asio::execution_context::service {
+ public:
+  static inline asio::execution_context::id id;
+  explicit PoolReaper(asio::execution_context& context) : asio::execution_context::service(context) {}
+
+  void watch(std::weak_ptr<Pool> pool) {
+    const std::lock_guard lock(mutex_);
+    pools_.push_back(std::move(pool));
+  }
+
+ private:
+  // asio::execution_context::service
+  void shutdown() override {
+    std::vector<std::weak_ptr<Pool>> pools;
+    {
+      const std::lock_guard lock(mutex_);
+      pools.swap(pools_);
+    }
+    for (const auto& weak : pools) {
+      if (auto pool = weak.lock()) pool->drop(&context());
+    }
+  }
+
+  std::mutex mutex_;
+  std::vector<std::weak_ptr<Pool>> pools_;
+};
+
 }  // namespace
 
 struct Client::Impl {
   ClientOptions options;
   std::unique_ptr<ssl::context> tls_context;
-  mutable std::mutex mutex;
-  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  std::shared_ptr<Pool> pool = std::make_shared<Pool>();
 
-  std::unique_ptr<Connection> take(const std::string& key) {
-    const std::lock_guard lock(mutex);
-    auto it = idle.find(key);
-    while (it != idle.end() && !it->second.empty()) {
+  std::unique_ptr<Connection> take(asio::execution_context& context, const std::string& key) {
+    std::vector<std::unique_ptr<Connection>> expired;  // closed after the lock is released
+    const std::lock_guard lock(pool->mutex);
+    auto it = pool->idle.find({&context, key});
+    while (it != pool->idle.end() && !it->second.empty()) {
       std::unique_ptr<Connection> connection = std::move(it->second.back());
       it->second.pop_back();
       if (Clock::now() - connection->idle_since < options.idle_timeout) return connection;
+      expired.push_back(std::move(connection));
     }
     return nullptr;
   }
 
-  void give_back(const std::string& key, std::unique_ptr<Connection> connection) {
+  void give_back(asio::execution_context& context, const std::string& key, std::unique_ptr<Connection> connection) {
     connection->idle_since = Clock::now();
-    const std::lock_guard lock(mutex);
-    auto& list = idle[key];
-    if (list.size() < options.max_idle_connections_per_host) list.push_back(std::move(connection));
+    bool first_on_context = false;
+    {
+      const std::lock_guard lock(pool->mutex);
+      auto& list = pool->idle[{&context, key}];
+      if (list.size() >= options.max_idle_connections_per_host) return;
+      list.push_back(std::move(connection));
+      first_on_context = pool->watched.insert(&context).second;
+    }
+    if (first_on_context) asio::use_service<PoolReaper>(context).watch(pool);
   }
 
   asio::awaitable<Result<std::unique_ptr<Connection>>> connect(const Endpoint& endpoint, Clock::time_point deadline) {
@@ -232,8 +299,9 @@ struct Client::Impl {
     message.prepare_payload();
     message.keep_alive(options.max_idle_connections_per_host > 0);
 
+    asio::execution_context& context = asio::query(co_await asio::this_coro::executor, asio::execution::context);
     for (int attempt = 0;; ++attempt) {
-      std::unique_ptr<Connection> connection = take(endpoint.pool_key);
+      std::unique_ptr<Connection> connection = take(context, endpoint.pool_key);
       const bool reused = connection != nullptr;
       if (!reused) {
         auto made = co_await connect(endpoint, deadline);
@@ -250,7 +318,7 @@ struct Client::Impl {
       }
       const bool retry = reused && attempt == 0 && outcome->stale && is_idempotent(request.method);
       if (retry) continue;
-      if (outcome->response.ok() && outcome->reusable) give_back(endpoint.pool_key, std::move(connection));
+      if (outcome->response.ok() && outcome->reusable) give_back(context, endpoint.pool_key, std::move(connection));
       co_return std::move(outcome->response);
     }
   }
@@ -322,15 +390,15 @@ asio::awaitable<Result<ClientResponse>> Client::request(ClientRequest request) {
 }
 
 void Client::close_idle() {
-  std::map<std::string, std::vector<std::unique_ptr<Connection>>> closing;
-  const std::lock_guard lock(impl_->mutex);
-  closing.swap(impl_->idle);
+  std::map<Pool::Key, std::vector<std::unique_ptr<Connection>>> closing;
+  const std::lock_guard lock(impl_->pool->mutex);
+  closing.swap(impl_->pool->idle);
 }
 
 std::size_t Client::idle_connections() const {
-  const std::lock_guard lock(impl_->mutex);
+  const std::lock_guard lock(impl_->pool->mutex);
   std::size_t count = 0;
-  for (const auto& [key, list] : impl_->idle) count += list.size();
+  for (const auto& [key, list] : impl_->pool->idle) count += list.size();
   return count;
 }
 

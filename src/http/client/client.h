@@ -18,8 +18,9 @@
 // (a bound cancellation slot, or `||` with a timer); a cancelled request fails with kUnavailable.
 //
 // Thread-safety: request() may be awaited concurrently from any executors. The Client must outlive
-// every request and must be destroyed before the io_contexts its requests ran on (it keeps their
-// idle connections).
+// every request. Idle connections are pooled per execution context (a socket belongs to the reactor
+// of the io_context it was made on) and reused only by requests running on that context; when an
+// io_context shuts down, its idle connections are closed, so the Client may outlive it.
 #pragma once
 
 #include <wik/result.h>
