@@ -10,6 +10,7 @@
 
 #include "app/database.h"
 #include "app/events.h"
+#include "app/graph_access.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/key_ring.h"
@@ -19,7 +20,6 @@
 #include "http/client/client.h"
 #include "http/server/server.h"
 #include "http/server/shutdown.h"
-#include "http/url.h"
 #include "install/installer.h"
 #include "log/logging.h"
 #include "store/store.h"
@@ -73,7 +73,7 @@ class EventContext final : public Context {
   asio::awaitable<Result<boost::json::value>> graph(verb method, std::string path,
                                                     std::vector<std::pair<std::string, std::string>> query,
                                                     std::optional<boost::json::value> body) override {
-    auto install = install_auth();
+    auto install = app::install_auth(store_, community_id_);
     if (!install.ok()) co_return install.error();
     graph::GraphRequest request{.method = method, .path = std::move(path), .query = std::move(query),
                                 .body = std::move(body)};
@@ -81,17 +81,6 @@ class EventContext final : public Context {
   }
 
  private:
-  Result<graph::InstallAuth> install_auth() {
-    auto scope = store_.community(community_id_);
-    if (!scope.ok()) return scope.error();
-    auto installation = scope->installation();
-    if (!installation.ok()) return installation.error();
-    if (installation->state != store::InstallState::kActive || installation->access_token.empty()) {
-      return Error(ErrorCode::kUnauthenticated, "the app is no longer installed in this community");
-    }
-    return graph::InstallAuth{community_id_, std::move(installation->access_token)};
-  }
-
   store::Store& store_;
   graph::GraphClient& graph_;
   std::string community_id_;
@@ -117,14 +106,6 @@ template <class Event>
 asio::awaitable<Result<void>> run_handler(const Handler<Event>& handler, Context& context, const Event& event) {
   if (!handler) co_return ok_result();
   co_return co_await handler(context, event);
-}
-
-// Plain http to the Graph host is allowed only for a loopback host (the emulator).
-bool loopback_graph(const std::string& graph_url) {
-  const auto url = http::parse_absolute_url(graph_url);
-  if (!url.ok()) return false;
-  const auto host = url->encoded_host();
-  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
 }
 
 }  // namespace
@@ -203,12 +184,11 @@ Result<void> App::Impl::start() {
     }
   }
 
-  auto client = http::Client::create({.allow_plain_http = loopback_graph(config_.app.graph_url)});
+  auto client = http::Client::create(app::graph_http_options(config_));
   if (!client.ok()) return client.error();
   http_ = std::move(*client);
   graph_ = std::make_unique<graph::GraphClient>(
-      *http_, graph::GraphOptions{.base_url = config_.app.graph_url, .version = config_.app.graph_version},
-      graph::AppCredentials{config_.app.id, config_.app.secret}, clock_, random_);
+      *http_, app::graph_options(config_), graph::AppCredentials{config_.app.id, config_.app.secret}, clock_, random_);
 
   http::ServerOptions server_options;
   server_options.address = config_.server.address;

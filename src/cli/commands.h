@@ -23,5 +23,9 @@ void add_migrate_command(CLI::App& app, const GlobalOptions& global, int& exit_c
 void add_manifest_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_emulator_command(CLI::App& app, int& exit_code);
+void add_installs_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_purge_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_webhooks_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_api_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace wik::cli

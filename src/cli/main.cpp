@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
   wik::cli::add_manifest_command(app, exit_code);
   wik::cli::add_emulator_command(app, exit_code);
   wik::cli::add_serve_command(app, global, exit_code);
+  wik::cli::add_installs_command(app, global, exit_code);
+  wik::cli::add_purge_command(app, global, exit_code);
+  wik::cli::add_webhooks_command(app, global, exit_code);
+  wik::cli::add_api_command(app, global, exit_code);
 
   try {
     app.parse(argc, argv);

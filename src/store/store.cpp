@@ -368,6 +368,25 @@ Result<FailOutcome> Store::fail_inbox_event(const ClaimedEvent& event, std::stri
   });
 }
 
+Result<std::vector<InboxCounts>> Store::inbox_counts() {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<InboxCounts>> {
+    Result<Rows> pending =
+        tx.query("SELECT community_id, COUNT(*) FROM inbox WHERE state = 'pending' GROUP BY community_id");
+    if (!pending) return pending.error();
+    Result<Rows> dead = tx.query("SELECT community_id, COUNT(*) FROM dead_letters GROUP BY community_id");
+    if (!dead) return dead.error();
+    std::map<CommunityId, InboxCounts> by_community;
+    for (const Row& row : *pending) by_community[row.text(0)].pending = row.integer(1);
+    for (const Row& row : *dead) by_community[row.text(0)].dead_letters = row.integer(1);
+    std::vector<InboxCounts> out;
+    for (auto& [community_id, counts] : by_community) {
+      counts.community_id = community_id;
+      out.push_back(std::move(counts));
+    }
+    return out;
+  });
+}
+
 // ---- Purges
 
 Result<std::vector<PurgeJob>> Store::list_purge_jobs(std::optional<PurgeState> state) {

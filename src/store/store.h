@@ -45,6 +45,13 @@ struct ScopedInboxEvent {
   InboxEventInput event;
 };
 
+// One community's webhook backlog, as operators see it (Store::inbox_counts).
+struct InboxCounts {
+  CommunityId community_id;
+  std::int64_t pending = 0;       // stored events not yet handled (claimed ones included)
+  std::int64_t dead_letters = 0;  // events that ran out of attempts
+};
+
 struct StoreOptions {
   // Applies missing kit migrations in open(); when false, open() requires an up-to-date schema.
   bool migrate = true;
@@ -101,6 +108,9 @@ class Store {
   // Records a failed attempt: schedules a retry at `retry_at`, or, after max_attempts, moves the
   // event to the dead letters. kConflict when the claim was lost. `error` must hold no secret.
   Result<FailOutcome> fail_inbox_event(const ClaimedEvent& event, std::string_view error, TimePoint retry_at);
+  // Returns, for every community with a pending event or a dead letter, how many of each it has,
+  // ordered by community id. Payloads stay sealed.
+  Result<std::vector<InboxCounts>> inbox_counts();
 
   // ---- Purges
   // Returns the purge jobs in `state` (all when empty), oldest first.

@@ -1,5 +1,7 @@
 // The wik binary, run as a user runs it: wik proof against `openssl dgst`, signed-request verify and
-// create (both encodings, form bodies, every rejection), keys generate/add, doctor.
+// create (both encodings, form bodies, every rejection), keys generate/add, doctor, migrate, manifest
+// check, the emulator, and the operator commands (installs, purge, webhooks, api) on a SQLite store,
+// `wik api` against a running emulator.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -16,8 +18,15 @@
 #include <iterator>
 #include <thread>
 
+#include <boost/json.hpp>
+
+#include "core/clock.h"
 #include "core/hex.h"
+#include "core/key_ring.h"
 #include "core/secure_random.h"
+#include "store/sqlite/sqlite_database.h"
+#include "store/store.h"
+#include "support/result_matchers.h"
 #include "support/command.h"
 #include "support/temp_dir.h"
 
@@ -27,6 +36,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using wik::testing::CommandResult;
+using wik::testing::IsOk;
 using wik::testing::run_command;
 using wik::testing::shell_quote;
 
@@ -195,7 +205,8 @@ TEST_F(CliTest, MigrateAppliesTheSchemaOnceAndIsHarmlessAgain) {
 TEST_F(CliTest, HelpListsTheCommands) {
   const auto result = wik("--help");
   EXPECT_EQ(result.exit_status, 0);
-  for (const char* command : {"proof", "signed-request", "keys", "doctor", "migrate", "manifest", "emulator"}) {
+  for (const char* command : {"proof", "signed-request", "keys", "doctor", "migrate", "manifest", "emulator",
+                              "installs", "purge", "webhooks", "api"}) {
     EXPECT_THAT(result.out, HasSubstr(command));
   }
 }
@@ -269,42 +280,81 @@ int wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
   return status;
 }
 
-TEST_F(CliTest, EmulatorRegistersItsAppPrintsItsTwoHostsAndStopsCleanlyOnSigterm) {
-  const std::string state_file = (dir_.path() / "emulator.json").string();
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  posix_spawn_file_actions_addclose(&actions, out[1]);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  const std::string manifest =
-      dir_.write_file("app.toml", "id = \"1111222233334444\"\nname = \"Helpdesk\"\ndescription = \"ignored\"\n").string();
-  std::vector<std::string> args = {WIK_CLI_PATH, "emulator",   "--graph-port", "0",      "--web-port",   "0",
-                                   "--state-file", state_file, "--control-api", "--app", manifest};
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::string secret = "WIK_EMULATOR_APP_SECRET=0123456789abcdef0123456789abcdef";
-  char* environment[] = {secret.data(), nullptr};
-  pid_t pid = 0;
-  ASSERT_EQ(::posix_spawn(&pid, WIK_CLI_PATH, &actions, nullptr, argv.data(), environment), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
+// A `wik emulator --control-api` child process on free ports with one app registered (id kAppId,
+// secret kSecret), its standard output read until it printed its two hosts. Stopped with SIGTERM
+// by stop(), or killed when destroyed while still running.
+class EmulatorProcess {
+ public:
+  static constexpr const char* kAppId = "1111222233334444";
 
-  const std::string printed = read_lines(out[0], 2, std::chrono::seconds(20));
-  EXPECT_THAT(printed, ::testing::MatchesRegex("wik emulator: graph http://127\\.0\\.0\\.1:[1-9][0-9]*\n"
-                                               "wik emulator: web http://127\\.0\\.0\\.1:[1-9][0-9]*\n"));
-  ::kill(pid, SIGTERM);
-  const int status = wait_for_exit(pid, std::chrono::seconds(20));
-  ::close(out[0]);
+  explicit EmulatorProcess(const wik::testing::TempDir& dir) : state_file_((dir.path() / "emulator.json").string()) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    posix_spawn_file_actions_addclose(&actions, out[1]);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    const std::string manifest =
+        dir.write_file("app.toml", "id = \"" + std::string(kAppId) + "\"\nname = \"Helpdesk\"\ndescription = \"x\"\n")
+            .string();
+    std::vector<std::string> args = {WIK_CLI_PATH, "emulator",   "--graph-port", "0",      "--web-port",   "0",
+                                     "--state-file", state_file_, "--control-api", "--app", manifest};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    std::string secret = "WIK_EMULATOR_APP_SECRET=" + std::string(kSecret);
+    char* environment[] = {secret.data(), nullptr};
+    if (::posix_spawn(&pid_, WIK_CLI_PATH, &actions, nullptr, argv.data(), environment) != 0) pid_ = 0;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    printed_ = read_lines(out[0], 2, std::chrono::seconds(20));
+    ::close(out[0]);
+  }
+  ~EmulatorProcess() {
+    if (pid_ > 0) wait_for_exit(pid_, std::chrono::milliseconds(0));
+  }
+  EmulatorProcess(const EmulatorProcess&) = delete;
+  EmulatorProcess& operator=(const EmulatorProcess&) = delete;
+
+  // Returns what it printed on standard output at start.
+  const std::string& printed() const { return printed_; }
+  // Returns the URL of host `name` ("graph" or "web") as printed, or "" when it printed none.
+  std::string url(const std::string& name) const {
+    const std::string prefix = "wik emulator: " + name + " ";
+    const std::size_t at = printed_.find(prefix);
+    if (at == std::string::npos) return {};
+    const std::size_t from = at + prefix.size();
+    return printed_.substr(from, printed_.find('\n', from) - from);
+  }
+  const std::string& state_file() const { return state_file_; }
+  // Sends SIGTERM and returns the wait status (-1 when it had to be killed).
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const int status = wait_for_exit(pid_, std::chrono::seconds(20));
+    pid_ = 0;
+    return status;
+  }
+
+ private:
+  std::string state_file_;
+  pid_t pid_ = 0;
+  std::string printed_;
+};
+
+TEST_F(CliTest, EmulatorRegistersItsAppPrintsItsTwoHostsAndStopsCleanlyOnSigterm) {
+  EmulatorProcess emulator(dir_);
+  EXPECT_THAT(emulator.printed(), ::testing::MatchesRegex("wik emulator: graph http://127\\.0\\.0\\.1:[1-9][0-9]*\n"
+                                                          "wik emulator: web http://127\\.0\\.0\\.1:[1-9][0-9]*\n"));
+  const int status = emulator.stop();
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
   struct stat info {};
-  ASSERT_EQ(::stat(state_file.c_str(), &info), 0);
+  ASSERT_EQ(::stat(emulator.state_file().c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
-  std::ifstream saved(state_file);
+  std::ifstream saved(emulator.state_file());
   const std::string state((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
   EXPECT_THAT(state, HasSubstr(R"("id":"1111222233334444")"));  // the --app, with the secret from the environment
 }
@@ -323,6 +373,199 @@ TEST_F(CliTest, EmulatorNeedsASecretForEachApp) {
   const auto result = wik("emulator --graph-port 0 --web-port 0 --app app.toml");
   EXPECT_EQ(result.exit_status, 2);
   EXPECT_THAT(result.err, HasSubstr("WIK_EMULATOR_APP_SECRET"));
+}
+
+// The operator commands (installs, purge, webhooks, api) on a SQLite store in the temp dir: a key
+// ring made by `wik keys generate`, the schema applied by `wik migrate`, and rows put in by the test
+// through the store library, as `wik serve` would have stored them.
+class OperatorCliTest : public CliTest {
+ protected:
+  static constexpr const char* kStoreEnv = "WIK_KEYS_RING_FILE=keys.ring WIK_STORE_SQLITE_PATH=wik.db";
+
+  void SetUp() override {
+    const auto ring = wik("keys generate --id k1 --out keys.ring");
+    ASSERT_EQ(ring.exit_status, 0) << ring.err;
+    const auto migrated = wik("migrate", "", kStoreEnv);
+    ASSERT_EQ(migrated.exit_status, 0) << migrated.err;
+  }
+
+  // Returns the store the commands read; close it (destroy it) before running one.
+  std::unique_ptr<store::Store> open_store(store::StoreOptions options = {}) {
+    std::ifstream ring_file(dir_.path() / "keys.ring");
+    const std::string ring_text((std::istreambuf_iterator<char>(ring_file)), std::istreambuf_iterator<char>());
+    auto database = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"}).value();
+    return store::Store::open(std::move(database), core::KeyRing::parse(ring_text).value(), clock_, options).value();
+  }
+
+  // Runs an operator command with the store's environment and `env`.
+  CommandResult operate(const std::string& args, const std::string& env = {}) {
+    return wik(args, "", std::string(kStoreEnv) + " " + env);
+  }
+
+  // Stores one webhook event of `community` and dead-letters it (the store must allow one attempt).
+  static void dead_letter(store::Store& store, store::CommunityScope& community, const std::string& dedupe_key) {
+    ASSERT_THAT(community.insert_inbox_event({.topic = "page", .dedupe_key = dedupe_key, .payload = "{}"}), IsOk());
+    const auto claimed = store.claim_inbox_events("test", 1, std::chrono::seconds(30));
+    ASSERT_THAT(claimed, IsOk());
+    ASSERT_EQ(claimed->size(), 1u);
+    ASSERT_THAT(store.fail_inbox_event(claimed->front(), "handler failed", clock_.now()), IsOk());
+  }
+
+  static inline const core::SystemClock clock_;
+};
+
+TEST_F(OperatorCliTest, InstallsListsInstallationsAndUnfinishedPurgesButNeverATokenAsTableOrJson) {
+  {
+    auto store = open_store();
+    auto acme = store->community("1001").value();
+    ASSERT_THAT(acme.put_installation({.community_name = "Acme", .access_token = AccessToken("CANARY-TOKEN-1001")}),
+                IsOk());
+    auto gone = store->community("2002").value();
+    ASSERT_THAT(gone.put_installation({.community_name = "Gone Ltd", .access_token = AccessToken("CANARY-TOKEN-2002")}),
+                IsOk());
+    ASSERT_THAT(gone.revoke_installation(), IsOk());
+    ASSERT_THAT(gone.request_purge(std::chrono::sys_days(std::chrono::year(2100) / 1 / 2)), IsOk());
+  }
+  const auto table = operate("installs");
+  ASSERT_EQ(table.exit_status, 0) << table.err;
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("1001 +Acme +active +20[0-9-]+T[0-9:]+Z"));
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("2002 +Gone Ltd +revoked"));
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("[0-9]+ +2002 +pending +2100-01-02T00:00:00Z"));
+  EXPECT_THAT(table.out, HasSubstr("2 installation(s)"));
+  EXPECT_THAT(table.out, HasSubstr("1 purge job(s) not done"));
+  EXPECT_THAT(table.out, Not(HasSubstr("CANARY")));
+
+  const auto json = operate("installs --json");
+  ASSERT_EQ(json.exit_status, 0) << json.err;
+  const boost::json::value parsed = boost::json::parse(json.out);
+  EXPECT_EQ(parsed.at("installations").at(0).at("community_id"), "1001");
+  EXPECT_EQ(parsed.at("installations").at(0).at("name"), "Acme");
+  EXPECT_EQ(parsed.at("installations").at(1).at("state"), "revoked");
+  EXPECT_EQ(parsed.at("purge_jobs").at(0).at("community_id"), "2002");
+  EXPECT_EQ(parsed.at("purge_jobs").at(0).at("deadline"), "2100-01-02T00:00:00Z");
+  EXPECT_THAT(json.out, Not(HasSubstr("CANARY")));
+}
+
+TEST_F(OperatorCliTest, OperatorCommandsNeedTheKeyRingAndAMigratedSchema) {
+  const auto no_ring = wik("installs", "", "WIK_STORE_SQLITE_PATH=wik.db");
+  EXPECT_EQ(no_ring.exit_status, 2);
+  EXPECT_THAT(no_ring.err, HasSubstr("keys.ring is not set"));
+  const auto fresh = wik("installs", "", "WIK_KEYS_RING_FILE=keys.ring WIK_STORE_SQLITE_PATH=fresh.db");
+  EXPECT_EQ(fresh.exit_status, 2);
+  EXPECT_THAT(fresh.err, HasSubstr("run `wik migrate`"));
+}
+
+TEST_F(OperatorCliTest, PurgeRefusesWithoutYesThenRevokesAndDeletesEveryRow) {
+  {
+    auto store = open_store();
+    auto acme = store->community("1001").value();
+    ASSERT_THAT(acme.put_installation({.community_name = "Acme", .access_token = AccessToken("CANARY-TOKEN-1001")}),
+                IsOk());
+    ASSERT_THAT(acme.insert_inbox_event({.topic = "page", .dedupe_key = "m1", .payload = "{}"}), IsOk());
+    ASSERT_THAT(acme.put_identity("user-1", "one@acme.test"), IsOk());
+  }
+  const auto unconfirmed = operate("purge --community 1001");
+  EXPECT_EQ(unconfirmed.exit_status, 1);
+  EXPECT_THAT(unconfirmed.err, HasSubstr("would revoke the install of community 1001"));
+  EXPECT_THAT(unconfirmed.err, HasSubstr("--yes"));
+  EXPECT_THAT(operate("installs").out, ::testing::ContainsRegex("1001 +Acme +active"));
+
+  const auto malformed = operate("purge --community '12 34' --yes");
+  EXPECT_EQ(malformed.exit_status, 1);
+  EXPECT_THAT(malformed.err, HasSubstr("a community id is 1-64 printable characters"));
+
+  const auto purged = operate("purge --community 1001 --yes");
+  ASSERT_EQ(purged.exit_status, 0) << purged.err;
+  EXPECT_THAT(purged.out, HasSubstr("install revoked\n"));
+  EXPECT_THAT(purged.out, ::testing::ContainsRegex("inbox +1 row\\(s\\) deleted"));
+  EXPECT_THAT(purged.out, ::testing::ContainsRegex("identities +1 row\\(s\\) deleted"));
+  EXPECT_THAT(purged.out, ::testing::ContainsRegex("installations +1 row\\(s\\) deleted"));
+  EXPECT_THAT(purged.out, ::testing::ContainsRegex("purge job [0-9]+ done\n"));
+  EXPECT_THAT(operate("installs").out, HasSubstr("0 installation(s)"));
+
+  const auto again = operate("purge --community 1001 --yes");
+  ASSERT_EQ(again.exit_status, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("no install to revoke\n"));
+}
+
+TEST_F(OperatorCliTest, WebhooksStatsCountsTheBacklogAndReplayRequeuesDeadLetters) {
+  {
+    auto store = open_store({.max_attempts = 1});
+    auto acme = store->community("1001").value();
+    ASSERT_THAT(acme.put_installation({.community_name = "Acme", .access_token = AccessToken("token")}), IsOk());
+    dead_letter(*store, acme, "m1");
+    dead_letter(*store, acme, "m2");
+    ASSERT_THAT(acme.insert_inbox_event({.topic = "page", .dedupe_key = "m3", .payload = "{}"}), IsOk());
+  }
+  const auto before = operate("webhooks stats");
+  ASSERT_EQ(before.exit_status, 0) << before.err;
+  EXPECT_THAT(before.out, ::testing::ContainsRegex("COMMUNITY +PENDING +DEAD LETTERS\n1001 +1 +2\n"));
+
+  const auto not_dead = operate("webhooks replay --community 1001");
+  EXPECT_EQ(not_dead.exit_status, 1);
+  EXPECT_THAT(not_dead.err, HasSubstr("add --dead"));
+
+  const auto none_since = operate("webhooks replay --dead --community 1001 --since 4102444800");
+  ASSERT_EQ(none_since.exit_status, 0) << none_since.err;
+  EXPECT_EQ(none_since.out, "re-queued 0 of 2 dead letter(s) of community 1001\n");
+
+  const auto replayed = operate("webhooks replay --dead --community 1001");
+  ASSERT_EQ(replayed.exit_status, 0) << replayed.err;
+  EXPECT_EQ(replayed.out, "re-queued 2 of 2 dead letter(s) of community 1001\n");
+  EXPECT_THAT(operate("webhooks stats").out, ::testing::ContainsRegex("1001 +3 +0\n"));
+}
+
+TEST_F(OperatorCliTest, ApiRejectsWhatItCannotSendBeforeCallingAnything) {
+  const std::string env = "WIK_APP_ID=1111222233334444 WIK_APP_SECRET=" + std::string(kSecret);
+  const auto method = operate("api PATCH /me --community 1001", env);
+  EXPECT_EQ(method.exit_status, 1);
+  EXPECT_THAT(method.err, HasSubstr("GET, POST or DELETE"));
+  const auto field = operate("api /me -f novalue --community 1001", env);
+  EXPECT_EQ(field.exit_status, 1);
+  EXPECT_THAT(field.err, HasSubstr("name=value"));
+  const auto not_installed = operate("api /me --community 1001", env);
+  EXPECT_EQ(not_installed.exit_status, 1);
+  EXPECT_THAT(not_installed.err, HasSubstr("wik: api: the community is not installed"));
+  const auto no_credentials = operate("api /me --community 1001");
+  EXPECT_EQ(no_credentials.exit_status, 2);
+  EXPECT_THAT(no_credentials.err, HasSubstr("app.id"));
+}
+
+TEST_F(OperatorCliTest, ApiCallsTheEmulatorAsTheInstallAndNamesTheErrorOfADeadToken) {
+  EmulatorProcess emulator(dir_);
+  const std::string web = emulator.url("web");
+  const std::string graph = emulator.url("graph");
+  ASSERT_FALSE(web.empty() || graph.empty()) << emulator.printed();
+  const std::string control = web + "/_emulator/apps/" + EmulatorProcess::kAppId;
+  const std::string as_ada = " -H 'Content-Type: application/json' -d '{\"admin_id\":\"100000000000002\"}'";
+  const auto installed = run_command("curl -sf -X POST " + shell_quote(control + "/install") + as_ada);
+  ASSERT_EQ(installed.exit_status, 0) << installed.err;
+  const boost::json::value install = boost::json::parse(installed.out);
+  const std::string community_id(install.at("community_id").as_string());
+  const std::string token(install.at("access_token").as_string());
+  {
+    auto store = open_store();
+    auto community = store->community(community_id).value();
+    ASSERT_THAT(community.put_installation({.community_name = "Acme Corp", .access_token = AccessToken(token)}),
+                IsOk());
+  }
+
+  const std::string env = "WIK_APP_ID=" + std::string(EmulatorProcess::kAppId) +
+                          " WIK_APP_SECRET=" + std::string(kSecret) + " WIK_APP_GRAPH_URL=" + shell_quote(graph);
+  const auto me = operate("api GET /me -f fields=id,name --community " + community_id, env);
+  ASSERT_EQ(me.exit_status, 0) << me.err;
+  const boost::json::value page = boost::json::parse(me.out);
+  EXPECT_EQ(page.at("id"), install.at("page_id"));
+  EXPECT_TRUE(page.at("name").is_string());
+  EXPECT_THAT(me.out + me.err, Not(HasSubstr(token)));
+
+  const auto uninstalled = run_command("curl -sf -X POST " + shell_quote(control + "/uninstall") + as_ada);
+  ASSERT_EQ(uninstalled.exit_status, 0) << uninstalled.err;
+  const auto dead = operate("api /me --community " + community_id, env);
+  EXPECT_EQ(dead.exit_status, 1);
+  EXPECT_THAT(dead.err, HasSubstr("graph error 190/458"));
+  EXPECT_THAT(dead.out + dead.err, Not(HasSubstr(token)));
+  EXPECT_EQ(emulator.stop(), 0);
 }
 
 }  // namespace

@@ -286,6 +286,36 @@ TYPED_TEST(StoreContractTest, FailedAttemptsRetryThenBecomeDeadLettersThatReplay
   EXPECT_EQ((*replayed)[0].attempts, 0);
 }
 
+TYPED_TEST(StoreContractTest, CountsPendingEventsAndDeadLettersPerCommunity) {
+  StoreOptions options = test_options();
+  options.max_attempts = 1;
+  this->reopen(options);
+  CommunityScope a = this->install("1");
+  CommunityScope b = this->install("2");
+  this->install("3");  // nothing queued: not listed
+  ASSERT_THAT(a.insert_inbox_event(event("a1")), IsOk());
+  ASSERT_THAT(b.insert_inbox_event(event("b1")), IsOk());
+  ASSERT_THAT(b.insert_inbox_event(event("b2")), IsOk());
+  ClaimedEvent first_of_a = this->store_->claim_inbox_events("w", 1, 30s).value().at(0);
+  ASSERT_EQ(first_of_a.community_id, "1");
+  ASSERT_THAT(this->store_->fail_inbox_event(first_of_a, "graph 500", this->clock_.now()), IsOk());
+  ASSERT_THAT(a.insert_inbox_event(event("a2")), IsOk());
+
+  Result<std::vector<InboxCounts>> counts = this->store_->inbox_counts();
+  ASSERT_THAT(counts, IsOk());
+  ASSERT_THAT(*counts, SizeIs(2));
+  EXPECT_EQ((*counts)[0].community_id, "1");
+  EXPECT_EQ((*counts)[0].pending, 1);
+  EXPECT_EQ((*counts)[0].dead_letters, 1);
+  EXPECT_EQ((*counts)[1].community_id, "2");
+  EXPECT_EQ((*counts)[1].pending, 2);
+  EXPECT_EQ((*counts)[1].dead_letters, 0);
+
+  ASSERT_THAT(a.replay_dead_letter(a.dead_letters().value().at(0).id), IsOk());
+  EXPECT_EQ(this->store_->inbox_counts().value().at(0).pending, 2);
+  EXPECT_EQ(this->store_->inbox_counts().value().at(0).dead_letters, 0);
+}
+
 TYPED_TEST(StoreContractTest, ConcurrentInsertsAreAllStoredOnce) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 40;
