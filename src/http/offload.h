@@ -41,9 +41,13 @@ boost::asio::awaitable<std::optional<T>> run_blocking(boost::asio::thread_pool& 
       const std::lock_guard lock(call->mutex);
       call->result = std::move(value);
     }
-    // expires_at (not cancel): also wakes a wait that has not started yet.
-    boost::asio::post(call->done.get_executor(),
-                      [call] { call->done.expires_at(boost::asio::steady_timer::time_point::min()); });
+    // expires_at (not cancel): also wakes a wait that has not started yet. The reference moves into
+    // the wake-up, so the pool thread never holds the last one: the timer (which belongs to the
+    // caller's io_context) is always destroyed on the caller's side.
+    const auto executor = call->done.get_executor();
+    boost::asio::post(executor, [call = std::move(call)] {
+      call->done.expires_at(boost::asio::steady_timer::time_point::min());
+    });
   });
   co_await call->done.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   const std::lock_guard lock(call->mutex);

@@ -114,8 +114,8 @@ class DispatcherTest : public ::testing::Test {
   http::MetricsRegistry metrics_;
   Journal journal_;
   std::unique_ptr<store::Store> store_;
+  asio::io_context io_;  // before the dispatcher: its pool finishes work that names this io_context
   std::unique_ptr<Dispatcher> dispatcher_;
-  asio::io_context io_;
 };
 
 TEST_F(DispatcherTest, KeepsEachCommunitysOrderAndRunsCommunitiesConcurrently) {
