@@ -15,9 +15,15 @@ std::optional<std::size_t> utf8_length(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size(); ++count) {
     const std::size_t length = utf8_sequence_length(static_cast<unsigned char>(text[i]));
     if (length == 0 || i + length > text.size()) return std::nullopt;
+    char32_t code = static_cast<unsigned char>(text[i]) & (0x7f >> (length == 1 ? 0 : length));
     for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return std::nullopt;
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return std::nullopt;
+      code = (code << 6) | (next & 0x3f);
     }
+    // The shortest form only, no UTF-16 surrogates, nothing past U+10FFFF.
+    constexpr char32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kSmallest[length] || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) return std::nullopt;
     i += length;
   }
   return count;

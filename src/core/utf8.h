@@ -11,8 +11,9 @@ namespace wik::core {
 // cannot start one.
 std::size_t utf8_sequence_length(unsigned char lead) noexcept;
 
-// Returns the number of code points in `text`, or nullopt when it is not well-formed UTF-8
-// (a bad lead byte, a truncated sequence or a bad continuation byte).
+// Returns the number of code points in `text`, or nullopt when it is not well-formed UTF-8 (a bad
+// lead byte, a truncated sequence, a bad continuation byte, an overlong form, a UTF-16 surrogate or
+// a code point past U+10FFFF).
 std::optional<std::size_t> utf8_length(std::string_view text) noexcept;
 
 }  // namespace wik::core

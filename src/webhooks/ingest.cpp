@@ -109,11 +109,12 @@ Result<void> WebhookIngest::check_signature(const http::Request& request) const 
                                                                                        : "the delivery's signature does not verify");
 }
 
-bool WebhookIngest::installed(const std::string& community_id) {
+std::optional<store::CommunityScope> WebhookIngest::installed(const std::string& community_id) {
   auto scope = store_.community(community_id);
-  if (!scope.ok()) return false;
+  if (!scope.ok()) return std::nullopt;
   auto installation = scope->installation();
-  return installation.ok() && installation->state == store::InstallState::kActive;
+  if (!installation.ok() || installation->state != store::InstallState::kActive) return std::nullopt;
+  return std::move(*scope);
 }
 
 WebhookIngest::Stored WebhookIngest::store_events(const ParsedDelivery& delivery) {
@@ -121,7 +122,7 @@ WebhookIngest::Stored WebhookIngest::store_events(const ParsedDelivery& delivery
   std::map<std::string, std::optional<store::CommunityScope>> communities;
   for (const auto& event : delivery.events) {
     auto [entry, fresh] = communities.try_emplace(event.community_id);
-    if (fresh && installed(event.community_id)) entry->second = store_.community(event.community_id).value();
+    if (fresh) entry->second = installed(event.community_id);
   }
   std::vector<store::ScopedInboxEvent> writes;
   for (const auto& event : delivery.events) {
@@ -148,7 +149,7 @@ WebhookIngest::Stored WebhookIngest::store_events(const ParsedDelivery& delivery
 
 boost::asio::awaitable<Result<http::Response>> WebhookIngest::answer_link(const WebhookEvent& event) {
   if (!link_handler_) co_return http::Response::json(empty_preview());
-  std::function<bool()> check = [this, community = event.community_id] { return installed(community); };
+  std::function<bool()> check = [this, community = event.community_id] { return installed(community).has_value(); };
   const auto is_installed = co_await http::run_blocking<bool>(pool_, std::move(check), options_.link_deadline);
   if (!is_installed || !*is_installed) {
     count_event("dropped_not_installed");

@@ -29,6 +29,7 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,8 @@ class WebhookIngest {
   boost::asio::awaitable<Result<http::Response>> answer_link(const WebhookEvent& event);
   Result<void> check_signature(const http::Request& request) const;
   Stored store_events(const ParsedDelivery& delivery);
-  bool installed(const std::string& community_id);
+  // Returns the community's scope when the app is installed there (active), else nullopt.
+  std::optional<store::CommunityScope> installed(const std::string& community_id);
   void count_event(std::string_view outcome, std::size_t by = 1);
   Error reject(std::string_view reason, Error error);
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/utf8.h"
 #include "emulator/webhook_delivery/events.h"
 
 namespace wik::emulator {
@@ -38,7 +39,7 @@ Result<User> active_user(const PlatformState& state, const Id& user_id) {
 
 // Checks typed text: kInvalidArgument when empty or not UTF-8, kTooLarge above `max_characters`.
 Result<void> check_text(std::string_view text, std::size_t max_characters) {
-  const auto characters = events::utf8_characters(text);
+  const auto characters = core::utf8_length(text);
   if (!characters) return Error(ErrorCode::kInvalidArgument, "the text is not valid UTF-8");
   if (*characters == 0) return Error(ErrorCode::kInvalidArgument, "the text is empty");
   if (*characters > max_characters) {

@@ -363,19 +363,6 @@ std::vector<Id> mentioned_ids(std::string_view text) {
   return ids;
 }
 
-std::optional<std::size_t> utf8_characters(std::string_view text) {
-  std::size_t characters = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t start = pos;
-    const char32_t code = next_code_point(text, pos);
-    // U+FFFD is also what an invalid sequence decodes to; a real one takes three bytes.
-    if (code == kReplacementCharacter && pos - start != 3) return std::nullopt;
-    ++characters;
-  }
-  return characters;
-}
-
 std::size_t utf16_length(std::string_view text) {
   std::size_t units = 0;
   std::size_t pos = 0;

@@ -141,8 +141,6 @@ RenderedMessage render_mentions(std::string_view text,
 // Returns the ids of every "@[digits]" mention in `text`, in order, without duplicates.
 std::vector<Id> mentioned_ids(std::string_view text);
 
-// Returns the number of characters (code points) of `text`, or nullopt when it is not valid UTF-8.
-std::optional<std::size_t> utf8_characters(std::string_view text);
 
 // Returns the number of UTF-16 code units of UTF-8 `text` (invalid bytes count as one each).
 std::size_t utf16_length(std::string_view text);
