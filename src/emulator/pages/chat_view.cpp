@@ -99,6 +99,9 @@ void render_attachment(const json::object& attachment, const MessageForms& forms
     if (const auto subtitle = string_field(*element, "subtitle"); !subtitle.empty()) {
       out += "<div class=\"muted\">" + html::escape(subtitle) + "</div>";
     }
+    if (const auto image = string_field(*element, "image_url"); !image.empty()) {
+      out += "<div>" + link(image, "[image]") + "</div>";
+    }
     if (const json::object* action = object_field(*element, "default_action")) {
       out += "<div>" + link(string_field(*action, "url"), "Open") + "</div>";
     }

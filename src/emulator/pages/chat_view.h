@@ -1,9 +1,10 @@
 // Chat and feed views: the HTML of a Work Chat conversation and of post/comment text.
 //
 // A bot's message is shown as the Send API accepted it (PROTOCOL.md §9.1): its text, button and
-// generic templates (postback buttons as forms, web_url buttons as links that open only http(s)
-// URLs, with rel=noopener), media attachments as links, and the quick replies of the newest message
-// when a bot sent it. Every text and URL is escaped; malformed or unexpected JSON shapes are skipped,
+// generic templates (card titles and subtitles; postback buttons as forms; web_url buttons, card
+// images and default actions as links that open only http(s) URLs, with rel=noopener, since the
+// pages load nothing from other hosts), media attachments as links, and the quick replies of the
+// newest message when a bot sent it. Every text and URL is escaped; malformed or unexpected JSON shapes are skipped,
 // never trusted. Pure functions, thread-safe.
 #pragma once
 

@@ -548,6 +548,23 @@ TEST(ChatViewTest, TemplateButtonsBecomeFormsAndSafeLinks) {
   EXPECT_THAT(out, HasSubstr("name=\"index\" value=\"2\"><button type=\"submit\">Choose B</button>"));
 }
 
+TEST(ChatViewTest, GenericTemplateCardsShowEveryField) {
+  ChatMessage message{.mid = "m_1", .thread_id = "7", .from = "9", .from_bot = true};
+  message.message = boost::json::parse(R"json({"attachment":{"type":"template","payload":{"template_type":"generic","elements":[
+      {"title":"Ticket <42>","subtitle":"Printer jam","image_url":"https://vendor.example/42.png",
+       "default_action":{"type":"web_url","url":"https://vendor.example/t/42"},
+       "buttons":[{"type":"postback","title":"Close","payload":"CLOSE_42"}]},
+      {"title":"Bad image","image_url":"javascript:alert(1)"}]}}})json");
+  const std::string out = render_conversation({{.message = &message, .sender_name = "Bot"}}, "/chat/7", "tok");
+  EXPECT_THAT(out, HasSubstr("<strong>Ticket &lt;42&gt;</strong><div class=\"muted\">Printer jam</div>"));
+  EXPECT_THAT(out, HasSubstr("href=\"https://vendor.example/42.png\" target=\"_blank\" rel=\"noopener noreferrer\">[image]</a>"));
+  EXPECT_THAT(out, HasSubstr("href=\"https://vendor.example/t/42\" target=\"_blank\" rel=\"noopener noreferrer\">Open</a>"));
+  EXPECT_THAT(out, HasSubstr("name=\"index\" value=\"0\"><button type=\"submit\">Close</button>"));
+  EXPECT_THAT(out, HasSubstr("<span class=\"button\">[image]</span>"));
+  EXPECT_THAT(out, Not(HasSubstr("javascript:")));
+  EXPECT_THAT(out, Not(HasSubstr("<img")));
+}
+
 TEST(ChatViewTest, MalformedMessagesRenderWithoutCrashing) {
   for (const char* text : {R"(null)", R"([1,2])", R"({"text":5,"quick_replies":"x"})",
                            R"({"attachment":{"type":"template","payload":{"template_type":"button","buttons":[1,{"type":7}]}}})"}) {
