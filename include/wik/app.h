@@ -10,12 +10,17 @@
 //   return app.run() ? 0 : 1;
 //
 // Handlers are coroutines returning Result<void>; an Error makes the event retry later (then a
-// dead letter). A handler receives a Context bound to the event's community: everything it can
-// reach — the Graph API as that community, replies — belongs to that community only.
-// Register handlers and tables before start()/run(). start()/stop() are for embedding and tests.
+// dead letter). A handler receives a Context (context.h) bound to the event's community:
+// everything it can reach — the Graph API as that community, replies, the app's own rows
+// (data.h) — belongs to that community only. Admin pages (admin.h) run behind the vendor's own
+// sign-in and reach a community only by naming it.
+// Register handlers, schema, tables and pages before start()/run(). start()/stop() are for
+// embedding and tests.
 #pragma once
 
+#include <wik/admin.h>
 #include <wik/config.h>
+#include <wik/context.h>
 #include <wik/events.h>
 #include <wik/reply.h>
 #include <wik/result.h>
@@ -33,21 +38,6 @@
 
 namespace wik {
 
-// What a handler can do for the community of the event it handles.
-class Context {
- public:
-  virtual ~Context() = default;
-  // The community the event came from.
-  virtual const std::string& community_id() const = 0;
-  // Sends `reply` to whoever caused the event: the person (1:1 chat) or the thread (group chat).
-  // kInvalidArgument when the reply breaks a Send API limit; Graph errors otherwise.
-  virtual boost::asio::awaitable<Result<void>> reply(const Reply& reply) = 0;
-  // Calls the Graph API as this community (signed with a fresh appsecret_proof) and returns the JSON.
-  virtual boost::asio::awaitable<Result<boost::json::value>> graph(
-      boost::beast::http::verb method, std::string path, std::vector<std::pair<std::string, std::string>> query = {},
-      std::optional<boost::json::value> body = std::nullopt) = 0;
-};
-
 template <class Event>
 using Handler = std::function<boost::asio::awaitable<Result<void>>(Context&, const Event&)>;
 
@@ -59,13 +49,28 @@ class App {
   App& operator=(const App&) = delete;
 
   App& on_message(Handler<Message> handler);
+  // The name people see on the sign-in, install and admin pages (default "This app").
+  App& name(std::string display_name);
+
   App& on_postback(Handler<Postback> handler);
   App& on_mention(Handler<Mention> handler);
   App& on_group_post(Handler<GroupPost> handler);
   App& on_comment(Handler<Comment> handler);
+  // After an install or reinstall is recorded (e.g. to greet, or set up the community's data).
+  App& on_install(Handler<Install> handler);
+  // After an uninstall revoked the install; the context can no longer call the Graph API and
+  // the community's data is being purged.
+  App& on_uninstall(Handler<Uninstall> handler);
+
+  // Adds the app's own schema: statements separated by ';' in the common subset of SQLite and
+  // PostgreSQL SQL, written to be re-run at every start (CREATE TABLE IF NOT EXISTS ...).
+  App& schema(std::string statements);
   // Registers an application table holding community rows (`community_column` names the column),
-  // so a deauthorization purges its rows too. The table must exist when the app starts.
+  // so a deauthorization purges its rows too. The table must exist when the app starts (schema()).
   App& register_table(std::string table, std::string community_column);
+  // Adds a page behind the vendor's admin sign-in at `path` (which must start with "/admin/"),
+  // listed as `title` in the admin pages' navigation; GET shows it, POST sends its forms.
+  App& admin_page(std::string path, std::string title, AdminHandler handler);
 
   // Sets up logging (config.log, with every configured secret redacted), opens the store, starts
   // serving and returns; kConfig naming what is missing or invalid.

@@ -66,4 +66,16 @@ struct Comment {
   std::string verb;
 };
 
+// The app was installed (or reinstalled) into a community, by an admin account of the vendor.
+struct Install {
+  std::string community_id;
+  std::string community_name;
+};
+
+// The community's admin uninstalled the app: the install is revoked (no Graph call can be made
+// as the community any more) and its data is being purged; the handler runs once per uninstall.
+struct Uninstall {
+  std::string community_id;
+};
+
 }  // namespace wik

@@ -1,16 +1,22 @@
 #include <wik/app.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
+#include "admin/admin_pages.h"
+#include "app/community_context.h"
 #include "app/database.h"
 #include "app/events.h"
 #include "app/graph_access.h"
+#include "http/offload.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/key_ring.h"
@@ -33,60 +39,7 @@ namespace asio = boost::asio;
 using boost::beast::http::verb;
 
 constexpr std::chrono::seconds kPurgeInterval{5};
-
-// The Context of one event: its community's install, reached through the store at the moment of
-// use, so a revoked install can no longer be used by a handler that is still running.
-class EventContext final : public Context {
- public:
-  EventContext(store::Store& store, graph::GraphClient& graph, std::string community_id, std::string recipient_id,
-               std::optional<std::string> thread_key)
-      : store_(store),
-        graph_(graph),
-        community_id_(std::move(community_id)),
-        recipient_id_(std::move(recipient_id)),
-        thread_key_(std::move(thread_key)) {}
-
-  const std::string& community_id() const override { return community_id_; }
-
-  asio::awaitable<Result<void>> reply(const Reply& reply) override {
-    auto message = reply.message();
-    if (!message.ok()) co_return message.error();
-    if (recipient_id_.empty() && !thread_key_) {
-      co_return Error(ErrorCode::kInvalidArgument, "this event has no one to reply to");
-    }
-    boost::json::object recipient;
-    if (thread_key_) {
-      recipient["thread_key"] = *thread_key_;
-    } else {
-      recipient["id"] = recipient_id_;
-    }
-    // Named arguments: g++ 12 destroys some temporaries of a co_await expression twice.
-    std::optional<boost::json::value> body =
-        boost::json::object{{"recipient", std::move(recipient)}, {"message", std::move(*message)}};
-    std::string path = "/me/messages";
-    std::vector<std::pair<std::string, std::string>> no_query;
-    auto sent = co_await graph(verb::post, std::move(path), std::move(no_query), std::move(body));
-    if (!sent.ok()) co_return sent.error();
-    co_return ok_result();
-  }
-
-  asio::awaitable<Result<boost::json::value>> graph(verb method, std::string path,
-                                                    std::vector<std::pair<std::string, std::string>> query,
-                                                    std::optional<boost::json::value> body) override {
-    auto install = app::install_auth(store_, community_id_);
-    if (!install.ok()) co_return install.error();
-    graph::GraphRequest request{.method = method, .path = std::move(path), .query = std::move(query),
-                                .body = std::move(body)};
-    co_return co_await graph_.call(*install, std::move(request));
-  }
-
- private:
-  store::Store& store_;
-  graph::GraphClient& graph_;
-  std::string community_id_;
-  std::string recipient_id_;
-  std::optional<std::string> thread_key_;
-};
+constexpr std::chrono::seconds kStoreDeadline{30};
 
 Result<void> check_config(const Config& config) {
   if (auto credentials = config::require_app_credentials(config); !credentials.ok()) return credentials;
@@ -108,6 +61,55 @@ asio::awaitable<Result<void>> run_handler(const Handler<Event>& handler, Context
   co_return co_await handler(context, event);
 }
 
+// Runs an install or uninstall hook for `community_id`, logging its failure (hooks are not retried).
+template <class Event>
+asio::awaitable<void> run_hook(const Handler<Event>& handler, app::ContextServices& services, Event event,
+                               std::string_view name) {
+  app::CommunityContext context(services, event.community_id);
+  std::string community_id = event.community_id;
+  auto done = co_await handler(context, event);
+  if (!done.ok()) spdlog::warn("app: the {} handler failed for community {}: {}", name, community_id, done.error().reason());
+}
+
+// An admin page's view of the communities: installed ones only, reached by naming them.
+class KitAdminContext final : public AdminContext {
+ public:
+  explicit KitAdminContext(app::ContextServices& services) : services_(services) {}
+
+  asio::awaitable<Result<std::vector<InstalledCommunity>>> communities() override {
+    std::function<Result<std::vector<store::InstallationSummary>>()> list = [&store = services_.store] {
+      return store.list_installations();
+    };
+    auto installations = co_await http::run_blocking(services_.blocking, std::move(list), kStoreDeadline);
+    if (!installations) co_return Error(ErrorCode::kUnavailable, "the database did not answer in time");
+    if (!installations->ok()) co_return installations->error();
+    std::vector<InstalledCommunity> out;
+    for (const store::InstallationSummary& install : **installations) {
+      if (install.state == store::InstallState::kActive) out.push_back({install.community_id, install.community_name});
+    }
+    co_return out;
+  }
+
+  asio::awaitable<Result<std::unique_ptr<Context>>> community(const std::string& id) override {
+    std::function<Result<graph::InstallAuth>()> lookup = [&store = services_.store, id] {
+      return app::install_auth(store, id);
+    };
+    auto install = co_await http::run_blocking(services_.blocking, std::move(lookup), kStoreDeadline);
+    if (!install) co_return Error(ErrorCode::kUnavailable, "the database did not answer in time");
+    if (!install->ok()) co_return Error(ErrorCode::kNotFound, "the app is not installed in that community");
+    co_return std::make_unique<app::CommunityContext>(services_, id);
+  }
+
+ private:
+  app::ContextServices& services_;
+};
+
+asio::awaitable<Result<AdminPage>> run_admin_page(app::ContextServices& services, const AdminHandler& handler,
+                                                  const AdminRequest& request) {
+  KitAdminContext context(services);
+  co_return co_await handler(context, request);
+}
+
 }  // namespace
 
 class App::Impl {
@@ -118,6 +120,8 @@ class App::Impl {
   Result<void> start();
   void stop();
   asio::awaitable<Result<void>> dispatch(const store::ClaimedEvent& event);
+  // The install part's sign-in and CSRF checks, for the admin pages.
+  admin::Gate admin_gate();
 
   Config config_;
   Handler<Message> on_message;
@@ -125,7 +129,24 @@ class App::Impl {
   Handler<Mention> on_mention;
   Handler<GroupPost> on_group_post;
   Handler<Comment> on_comment;
+  Handler<Install> on_install;
+  Handler<Uninstall> on_uninstall;
+  std::string display_name = "This app";
+  std::string schema;
   std::vector<store::AppTable> tables;
+  struct Page {
+    std::string path;
+    std::string title;
+    AdminHandler handler;
+  };
+  std::vector<Page> pages;
+
+  // Runs `handler` for `event` on the dispatcher's thread, if there is a handler.
+  template <class Event>
+  void spawn_hook(const Handler<Event>& handler, Event event, std::string_view name) {
+    if (!handler || !dispatch_io_) return;
+    asio::co_spawn(*dispatch_io_, run_hook(handler, *services_, std::move(event), name), asio::detached);
+  }
 
   core::SystemClock clock_;
   core::SecureRandomSource random_;
@@ -137,6 +158,10 @@ class App::Impl {
   std::unique_ptr<deauth::Deauthorizer> deauthorizer_;
   std::unique_ptr<webhooks::WebhookIngest> ingest_;
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
+  std::unique_ptr<admin::AdminPages> admin_;
+  std::optional<asio::thread_pool> blocking_;  // store calls of handlers and admin pages
+  app::LocaleCache locales_;
+  std::optional<app::ContextServices> services_;
   std::unique_ptr<asio::io_context> dispatch_io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> dispatch_work_;
   std::thread dispatch_thread_;
@@ -158,7 +183,7 @@ asio::awaitable<Result<void>> App::Impl::dispatch(const store::ClaimedEvent& eve
     recipient = postback->sender_id;
     thread_key = postback->thread_key;
   }
-  EventContext context(*store_, *graph_, event.community_id, recipient, thread_key);
+  app::CommunityContext context(*services_, event.community_id, std::move(recipient), std::move(thread_key));
   if (const auto* message = std::get_if<Message>(&*decoded)) co_return co_await run_handler(on_message, context, *message);
   if (const auto* postback = std::get_if<Postback>(&*decoded)) co_return co_await run_handler(on_postback, context, *postback);
   if (const auto* mention = std::get_if<Mention>(&*decoded)) co_return co_await run_handler(on_mention, context, *mention);
@@ -178,6 +203,9 @@ Result<void> App::Impl::start() {
   auto store = store::Store::open(std::move(*database), std::move(*ring), clock_);
   if (!store.ok()) return store.error();
   store_ = std::move(*store);
+  if (!schema.empty()) {
+    if (auto applied = store_->apply_app_schema(schema); !applied.ok()) return applied.error().with_context("schema()");
+  }
   for (const auto& table : tables) {
     if (auto registered = store_->register_app_table(table); !registered.ok()) {
       return registered.error().with_context("register_table(" + table.table + ")");
@@ -198,10 +226,28 @@ Result<void> App::Impl::start() {
 
   auto installer_options = install::installer_options(config_);
   if (!installer_options.ok()) return installer_options.error();
+  blocking_.emplace(2);
+  services_.emplace(app::ContextServices{*store_, *graph_, *blocking_, locales_});
+  dispatch_io_ = std::make_unique<asio::io_context>(1);
+  dispatch_work_.emplace(dispatch_io_->get_executor());
+
+  installer_options->app_name = display_name;
   installer_ = std::make_unique<install::Installer>(*store_, *graph_, clock_, std::move(*installer_options));
+  installer_->on_installed([this](const store::Installation& installation) {
+    spawn_hook(on_install, Install{installation.community_id, installation.community_name}, "on_install");
+  });
   installer_->add_routes(server_->router());
   deauthorizer_ = std::make_unique<deauth::Deauthorizer>(*store_, std::vector<Secret>{config_.app.secret}, clock_);
+  deauthorizer_->on_revoked(
+      [this](const std::string& community_id) { spawn_hook(on_uninstall, Uninstall{community_id}, "on_uninstall"); });
   deauthorizer_->add_routes(server_->router());
+  admin_ = std::make_unique<admin::AdminPages>(*store_, admin_gate(), display_name);
+  for (const Page& page : pages) {
+    admin_->add_page(page.path, page.title, [this, &handler = page.handler](const AdminRequest& request) {
+      return run_admin_page(*services_, handler, request);
+    });
+  }
+  admin_->add_routes(server_->router());
 
   webhooks::EventHandler handler = [this](const store::ClaimedEvent& event) { return dispatch(event); };
   dispatcher_ = std::make_unique<webhooks::Dispatcher>(*store_, std::move(handler), clock_, server_->metrics());
@@ -213,8 +259,6 @@ Result<void> App::Impl::start() {
   ingest_->add_routes(server_->router());
 
   if (auto started = server_->start(); !started.ok()) return started;
-  dispatch_io_ = std::make_unique<asio::io_context>(1);
-  dispatch_work_.emplace(dispatch_io_->get_executor());
   dispatcher_->start(dispatch_io_->get_executor());
   dispatch_thread_ = std::thread([io = dispatch_io_.get()] { io->run(); });
   purge_thread_ = std::thread([this] {
@@ -246,15 +290,41 @@ void App::Impl::stop() {
   // Order: whatever holds work or connections of an io_context goes before it — the ingest's and
   // dispatcher's pools (webhooks/ingest.h, dispatcher.h) and the HTTP client's pooled connections
   // (http/client/client.h), which belong to the dispatcher's and the server's io_contexts.
+  // The blocking pool finishes its work before the io_contexts that wait for it go.
+  if (blocking_) blocking_->join();
   ingest_.reset();
   dispatcher_.reset();
+  admin_.reset();
   installer_.reset();
   deauthorizer_.reset();
   graph_.reset();
   http_.reset();
   dispatch_io_.reset();
   server_.reset();
+  services_.reset();
+  blocking_.reset();
   store_.reset();
+}
+
+admin::Gate App::Impl::admin_gate() {
+  install::Installer* installer = installer_.get();
+  const install::InstallerOptions& options = installer->options();
+  return admin::Gate{
+      .signed_in =
+          [installer](const http::Request& request) {
+            std::vector<admin::Visitor> visitors;
+            for (const install::SignedInAccount& signed_in : installer->signed_in(request)) {
+              visitors.push_back({signed_in.account.email, installer->may_install(signed_in.account)});
+            }
+            return visitors;
+          },
+      .csrf_token = [installer](const http::Request& request) { return installer->csrf_token(request); },
+      .checked_form = [installer](const http::Request& request) { return installer->checked_form(request); },
+      .page = [installer](std::string page, std::string_view csrf,
+                          boost::beast::http::status status) { return installer->page(std::move(page), csrf, status); },
+      .sign_in_path = options.sign_in_path,
+      .sign_out_path = options.sign_out_path,
+      .install_path = options.admin_path};
 }
 
 App::App(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -278,6 +348,27 @@ App& App::on_group_post(Handler<GroupPost> handler) {
 }
 App& App::on_comment(Handler<Comment> handler) {
   impl_->on_comment = std::move(handler);
+  return *this;
+}
+App& App::on_install(Handler<Install> handler) {
+  impl_->on_install = std::move(handler);
+  return *this;
+}
+App& App::on_uninstall(Handler<Uninstall> handler) {
+  impl_->on_uninstall = std::move(handler);
+  return *this;
+}
+App& App::name(std::string display_name) {
+  impl_->display_name = std::move(display_name);
+  return *this;
+}
+App& App::schema(std::string statements) {
+  if (!impl_->schema.empty()) impl_->schema += ";\n";
+  impl_->schema += std::move(statements);
+  return *this;
+}
+App& App::admin_page(std::string path, std::string title, AdminHandler handler) {
+  impl_->pages.push_back({std::move(path), std::move(title), std::move(handler)});
   return *this;
 }
 App& App::register_table(std::string table, std::string community_column) {

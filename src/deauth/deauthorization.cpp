@@ -124,6 +124,7 @@ Result<DeauthOutcome> Deauthorizer::handle(std::string_view signed_request) {
   if (!job.ok()) return job.error();
   outcome.purge_job = job->id;
   spdlog::info("deauth: community {} {}, purge job {}", *community_id, to_string(outcome.result), job->id);
+  if (outcome.result == DeauthResult::kRevoked && revoked_) revoked_(outcome.community_id);
   return outcome;
 }
 

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,9 @@ class Deauthorizer {
   // Registers POST options.path. The answer is 200 with {"result": …} once the installation is
   // revoked and the purge requested; errors go through the error table.
   void add_routes(http::Router& router);
+  // Calls `listener` with the community id after each deauthorization that revoked an active
+  // install, on the thread that handled it. Set before add_routes().
+  void on_revoked(std::function<void(const std::string&)> listener) { revoked_ = std::move(listener); }
 
  private:
   Result<core::SignedRequest> verify(std::string_view signed_request) const;
@@ -76,6 +80,7 @@ class Deauthorizer {
   std::vector<Secret> app_secrets_;
   const core::Clock& clock_;
   DeauthOptions options_;
+  std::function<void(const std::string&)> revoked_;
 };
 
 // PurgeRunner: runs requested purge jobs to the end (Store::run_purge_job), oldest first.

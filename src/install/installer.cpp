@@ -168,8 +168,7 @@ void Installer::add_routes(http::Router& router) {
 // ---- Sign-in and sign-out
 
 asio::awaitable<http::Response> Installer::on_sign_in_form(Installer* self, http::Request& request) {
-  const std::string_view next = request.query("next").value_or("");
-  SignInView view{.next = next == self->confirm_path_ ? self->confirm_path_ : self->options_.admin_path};
+  SignInView view{.next = self->next_path(request.query("next").value_or(""))};
   for (const SignedInAccount& account : self->signed_in(request)) view.signed_in.push_back(account.account.email);
   const std::string csrf = self->csrf_token(request);
   co_return self->page(sign_in_page(self->page_context(csrf), view), csrf);
@@ -180,8 +179,7 @@ asio::awaitable<http::Response> Installer::on_sign_in(Installer* self, http::Req
   if (!form) co_return self->failure(Failure::kForgedForm, Flow::kDeveloper);
   const std::string_view email = form->find("email").value_or("");
   const std::string_view password = form->find("password").value_or("");
-  const std::string_view next = form->find("next").value_or("");
-  SignInView view{.next = next == self->confirm_path_ ? self->confirm_path_ : self->options_.admin_path,
+  SignInView view{.next = self->next_path(form->find("next").value_or("")),
                   .email = std::string(email.substr(0, kMaxEmailBytes))};
   std::vector<SignedInAccount> accounts = self->signed_in(request);
   Result<std::string> cookie = Error(ErrorCode::kUnauthenticated, "the email or password is wrong");
@@ -304,6 +302,7 @@ asio::awaitable<http::Response> Installer::finish_developer_install(const http::
   }
   spdlog::info("install: community {} installed by account {} ({})", scope->community_id(), chosen->account.id,
                flow_name(true));
+  announce(*installed);
   http::Response response =
       see_other(options_.admin_path + "?" + http::encode_form({{"installed", scope->community_id()}}));
   cookies_.clear(response, kInstallAsCookie);
@@ -403,6 +402,7 @@ asio::awaitable<http::Response> Installer::on_confirm(Installer* self, http::Req
   }
   spdlog::info("install: community {} installed by account {} ({})", scope->community_id(), chosen->account.id,
                flow_name(false));
+  self->announce(*installed);
   const SuccessView view{.community_name = community.name,
                          .account_email = chosen->account.email,
                          .return_url = install->summary.return_url,
@@ -414,6 +414,19 @@ asio::awaitable<http::Response> Installer::on_confirm(Installer* self, http::Req
 }
 
 // ---- Helpers
+
+std::string Installer::next_path(std::string_view next) const {
+  const bool admin_page = next == "/admin" || (next.starts_with("/admin/") && std::ranges::all_of(next, [](char c) {
+                            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                   c == '/' || c == '_' || c == '-';
+                          }));
+  if (next == confirm_path_ || admin_page) return std::string(next);
+  return options_.admin_path;
+}
+
+void Installer::announce(const store::Installation& installation) const {
+  if (installed_) installed_(installation);
+}
 
 std::vector<SignedInAccount> Installer::signed_in(const http::Request& request) {
   const auto cookie = cookies_.read(request, kSessionsCookie);

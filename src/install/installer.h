@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,23 @@ class Installer {
 
   // Registers the sign-in, sign-out, admin, redirect and confirmation routes.
   void add_routes(http::Router& router);
+  // Calls `listener` after each install (or reinstall) is recorded, on the I/O thread that
+  // completed it. Set before add_routes().
+  void on_installed(std::function<void(const store::Installation&)> listener) { installed_ = std::move(listener); }
+
+  // ---- For the kit's other pages behind the same sign-in (admin/)
+  // The signed-in accounts of the browser that sent `request`, in its order.
+  std::vector<SignedInAccount> signed_in(const http::Request& request);
+  // Returns the browser's CSRF token, a fresh one when it has none.
+  std::string csrf_token(const http::Request& request) const;
+  // Returns the fields of a POST whose CSRF token matches the browser's and that no other site sent.
+  std::optional<http::Params> checked_form(const http::Request& request) const;
+  bool may_install(const store::Account& account) const { return account.role == options_.admin_role; }
+  // Returns `page` as an HTML response that also (re)sets the CSRF cookie to `csrf`.
+  http::Response page(std::string page, std::string_view csrf,
+                      boost::beast::http::status status = boost::beast::http::status::ok) const;
+  http::Response see_other(std::string_view location) const;
+  const InstallerOptions& options() const noexcept { return options_; }
 
  private:
   enum class Flow { kDeveloper, kWorkplace };
@@ -96,22 +114,16 @@ class Installer {
   // Exchanges `code` and asks GET /community whose token it is.
   boost::asio::awaitable<Result<VerifiedInstall>> exchange_and_verify(std::string code);
 
-  std::vector<SignedInAccount> signed_in(const http::Request& request);
-  // Returns the browser's CSRF token, a fresh one when it has none.
-  std::string csrf_token(const http::Request& request) const;
-  // Returns the fields of a POST whose CSRF token matches the browser's and that no other site sent.
-  std::optional<http::Params> checked_form(const http::Request& request) const;
   // Returns `url` when it is on the configured Workplace host (scheme, host and port), else "".
   std::string trusted_return_url(std::string_view url) const;
-  bool may_install(const store::Account& account) const { return account.role == options_.admin_role; }
   std::vector<AccountChoice> choices(const std::vector<SignedInAccount>& accounts) const;
   PageContext page_context(std::string csrf) const;
-
-  // Returns `page` as an HTML response that also (re)sets the CSRF cookie to `csrf`.
-  http::Response page(std::string page, std::string_view csrf,
-                      boost::beast::http::status status = boost::beast::http::status::ok) const;
   http::Response failure(Failure failure, Flow flow) const;
-  http::Response see_other(std::string_view location) const;
+  // Returns where a person goes after signing in: `next` when it is the confirmation page or an
+  // admin page (a plain /admin path), else the install admin page. Never another site.
+  std::string next_path(std::string_view next) const;
+  // Tells the listener, if any, that `installation` was recorded.
+  void announce(const store::Installation& installation) const;
 
   store::Store& store_;
   graph::GraphClient& graph_;
@@ -123,6 +135,7 @@ class Installer {
   const CookiePolicy cookies_;
   AccountSessions sessions_;
   PendingInstalls pending_;
+  std::function<void(const store::Installation&)> installed_;
 };
 
 }  // namespace wik::install

@@ -161,6 +161,17 @@ Result<void> CommunityScope::replay_dead_letter(std::int64_t dead_letter_id) {
   });
 }
 
+// ---- Application tables
+
+Result<void> CommunityScope::transact_app(const std::function<Result<void>(Transaction&)>& work) {
+  return store_->database_->transact([&](Transaction& tx) -> Result<void> {
+    Result<std::optional<Secret>> key = store_->find_data_key(tx, community_id_, true);
+    if (!key) return key.error();
+    if (!*key) return Error(ErrorCode::kNotFound, "the community is not installed (or its data was purged)");
+    return work(tx);
+  });
+}
+
 // ---- Identities
 
 Result<Identity> CommunityScope::put_identity(std::string_view user_id, std::string_view email) {

@@ -9,8 +9,10 @@
 
 #include <wik/result.h>
 
+#include "store/database.h"
 #include "store/records.h"
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +52,14 @@ class CommunityScope {
   Result<Identity> identity(std::string_view user_id);
   // Links a user to a vendor account: kNotFound when the user or the account is unknown.
   Result<Identity> link_identity(std::string_view user_id, AccountId account);
+
+  // ---- Application tables
+  // Runs `work` in one transaction over this community's rows of the application's own tables,
+  // holding the community's data key (locked on PostgreSQL) so a purge cannot run between the
+  // check and the commit: kNotFound when the community has no data key (never installed, or
+  // purged), so no application row is ever written for a purged community. `work` must keep to
+  // this community's rows (the app::CommunityData wrapper binds the community id to every statement).
+  Result<void> transact_app(const std::function<Result<void>(Transaction&)>& work);
 
   // ---- Purge and audit
   // Requests the purge of every row of this community, due by `deadline`; returns the

@@ -36,6 +36,7 @@ class Row {
  public:
   explicit Row(std::vector<std::optional<std::string>> columns) : columns_(std::move(columns)) {}
 
+  std::size_t size() const noexcept { return columns_.size(); }
   bool is_null(std::size_t column) const { return !columns_.at(column).has_value(); }
   // Returns the column's text; "" for NULL.
   const std::string& text(std::size_t column) const;

@@ -678,6 +678,10 @@ Result<std::int64_t> Store::prune_expired() {
 
 // ---- Application tables
 
+Result<void> Store::apply_app_schema(std::string_view sql) {
+  return database_->transact([&](Transaction& tx) { return tx.execute_script(sql); });
+}
+
 Result<void> Store::register_app_table(const AppTable& table) {
   if (!is_sql_identifier(table.table) || !is_sql_identifier(table.community_column)) {
     return Error(ErrorCode::kInvalidArgument, "app table and column names must be plain identifiers");

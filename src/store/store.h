@@ -153,6 +153,9 @@ class Store {
   Result<std::int64_t> prune_expired();
 
   // ---- Application tables
+  // Runs an application's schema — parameterless statements separated by ';', written to be
+  // re-runnable (CREATE TABLE IF NOT EXISTS ...) — in one transaction.
+  Result<void> apply_app_schema(std::string_view sql);
   // Registers an application table holding community rows so purges reach it: kInvalidArgument
   // for a name that is not a plain identifier, kNotFound when the table or column does not exist.
   // Registering again replaces the column.

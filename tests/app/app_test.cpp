@@ -1,166 +1,31 @@
-// wik::App end to end against the real emulator on loopback: a person's chat message becomes a
-// signed webhook, is stored and dispatched to the app's handler, whose reply reaches the emulator
-// through the Send API; an uninstall revokes the install and purges the community's rows.
-#include <wik/app.h>
+// wik::App end to end against the real emulator on loopback (app_fixture.h): a person's chat
+// message becomes a signed webhook, is stored and dispatched to the app's handler, whose reply
+// reaches the emulator through the Send API; handlers keep rows in the app's own tables; admin
+// pages sit behind the vendor's sign-in; an uninstall revokes the install and purges every row.
+#include <mutex>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
-
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <thread>
-
-#include "app/database.h"
-#include "core/key_ring.h"
-#include "emulator/emulator.h"
-#include "http/client/client.h"
-#include "http/url.h"
-#include "store/store.h"
-#include "support/fake_clock.h"
-#include "support/result_matchers.h"
-#include "support/run_coroutine.h"
-#include "support/temp_dir.h"
+#include "app/app_fixture.h"
+#include "app/community_data.h"
+#include "install/test_browser.h"
 
 namespace wik {
 namespace {
 
 namespace json = boost::json;
 using ::testing::HasSubstr;
+using wik::testing::AppTest;
+using wik::testing::eventually;
 using wik::testing::HasError;
 using wik::testing::IsOk;
-
-constexpr const char* kAppId = "1111222233334444";
-constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
-constexpr const char* kVerifyToken = "verify-token-for-tests";
+using wik::testing::kAppId;
 
 boost::asio::awaitable<Result<void>> echo(Context& context, const Message& message) {
   const Reply reply = Reply::text("You said: " + message.text).quick_reply("Again", "AGAIN").quick_reply("Stop", "STOP");
   co_return co_await context.reply(reply);
 }
 
-// Polls `condition` every 10 ms for up to 5 s.
-template <class Condition>
-bool eventually(Condition condition) {
-  for (int i = 0; i < 500; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
-
-class AppTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::warn); }
-
-  void SetUp() override {
-    auto emulator = emulator::Emulator::start({.graph_port = 0, .web_port = 0, .control_api = true});
-    ASSERT_THAT(emulator, IsOk());
-    emulator_ = std::move(*emulator);
-    http_ = std::move(http::Client::create({.allow_plain_http = true})).value();
-
-    config_.app.id = kAppId;
-    config_.app.secret = Secret(kSecret);
-    config_.app.verify_token = Secret(kVerifyToken);
-    config_.app.graph_url = emulator_->graph_url();
-    config_.app.workplace_url = emulator_->web_url();
-    config_.app.redirect_url = "http://127.0.0.1:9/workplace/install";
-    config_.server.port = 0;
-    config_.server.threads = 1;
-    config_.store.sqlite_path = dir_.path() / "wik.db";
-    config_.keys.ring = Secret(core::KeyRing::generate("k1").serialize());
-  }
-
-  void TearDown() override {
-    if (app_) app_->stop();
-    app_.reset();
-    emulator_->stop();
-  }
-
-  // Starts the app, registers it with the emulator (its URLs name the app's port) and installs it
-  // in the seed community as its administrator; the kit's store gets the install the way the
-  // install flow would record it.
-  void start_installed_app() {
-    app_ = std::make_unique<App>(config_);
-    app_->on_message(echo);
-    ASSERT_THAT(app_->start(), IsOk());
-    const std::string base = "http://127.0.0.1:" + std::to_string(app_->port());
-    ASSERT_THAT(emulator_->state().register_app({.id = kAppId,
-                                                 .secret = kSecret,
-                                                 .name = "Echo",
-                                                 .publisher = "Example Ltd",
-                                                 .redirect_url = base + "/workplace/install",
-                                                 .deauthorize_url = base + "/workplace/deauthorize",
-                                                 .permissions = {"message", "read_user_email"}}),
-                IsOk());
-    for (const auto& user : emulator_->state().users(community_id())) {
-      if (user.system_admin) admin_id_ = user.id;
-      if (user.email == "bruno@acme.example") person_id_ = user.id;
-    }
-    auto install = emulator_->state().install_directly(kAppId, admin_id_);
-    ASSERT_THAT(install, IsOk());
-    install_ = *install;
-    record_install_in_kit_store();
-
-    // Subscribe the app's callback as an integration does: the emulator verifies it first.
-    const auto subscribed = call_graph(boost::beast::http::verb::post,
-                                       "/app/subscriptions",
-                                       http::encode_form({{"object", "page"},
-                                                          {"callback_url", base + "/workplace/webhook"},
-                                                          {"fields", "messages,messaging_postbacks"},
-                                                          {"verify_token", kVerifyToken},
-                                                          {"access_token", std::string(kAppId) + "|" + kSecret}}));
-    ASSERT_EQ(subscribed.status, 200u) << subscribed.body;
-  }
-
-  void record_install_in_kit_store() {
-    // A second handle on the app's SQLite database, as `wik` commands open it next to `wik serve`.
-    auto database = app::open_database(config_);
-    ASSERT_THAT(database, IsOk());
-    auto store = store::Store::open(std::move(*database), core::KeyRing::parse(config_.keys.ring->expose()).value(),
-                                    clock_);
-    ASSERT_THAT(store, IsOk());
-    ASSERT_THAT((*store)->community(install_.community_id)
-                    ->put_installation({.community_name = "Acme Corp",
-                                        .access_token = AccessToken(install_.access_token),
-                                        .permissions = install_.permissions}),
-                IsOk());
-  }
-
-  http::ClientResponse call_graph(boost::beast::http::verb method, const std::string& path, std::string form) {
-    http::ClientRequest request{.method = method, .url = emulator_->graph_url() + path, .body = std::move(form)};
-    request.headers.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
-    auto response = testing::run_coroutine(io_, http_->request(std::move(request)));
-    EXPECT_THAT(response, IsOk());
-    return response.ok() ? *response : http::ClientResponse{};
-  }
-
-  http::ClientResponse control(const std::string& path, const json::object& body) {
-    http::ClientRequest request{.method = boost::beast::http::verb::post,
-                                .url = emulator_->web_url() + "/_emulator" + path,
-                                .body = json::serialize(body)};
-    request.headers.set(boost::beast::http::field::content_type, "application/json");
-    auto response = testing::run_coroutine(io_, http_->request(std::move(request)));
-    EXPECT_THAT(response, IsOk());
-    return response.ok() ? *response : http::ClientResponse{};
-  }
-
-  std::string community_id() { return emulator_->state().communities().front().id; }
-
-  testing::TempDir dir_;
-  testing::FakeClock clock_;
-  Config config_;
-  std::unique_ptr<emulator::Emulator> emulator_;
-  std::unique_ptr<App> app_;
-  boost::asio::io_context io_;
-  std::unique_ptr<http::Client> http_;  // after io_: destroyed before the io_context of its connections
-  emulator::Install install_;
-  std::string admin_id_;
-  std::string person_id_;
-};
-
 TEST_F(AppTest, AChatMessageReachesTheHandlerAndItsReplyReachesThePerson) {
-  start_installed_app();
+  start_installed_app([](App& app) { app.on_message(echo); });
   const auto opened = control("/users/" + person_id_ + "/open_chat", {{"page_id", install_.page_id}});
   ASSERT_EQ(opened.status, 200u) << opened.body;
   const std::string thread_id(json::parse(opened.body).as_object().at("id").as_string());
@@ -178,7 +43,7 @@ TEST_F(AppTest, AChatMessageReachesTheHandlerAndItsReplyReachesThePerson) {
 }
 
 TEST_F(AppTest, UninstallRevokesAtOnceAndPurgesTheCommunity) {
-  start_installed_app();
+  start_installed_app([](App& app) { app.on_message(echo); });
   const auto uninstalled = control("/apps/" + std::string(kAppId) + "/uninstall", {{"admin_id", admin_id_}});
   ASSERT_EQ(uninstalled.status, 200u) << uninstalled.body;
 
@@ -195,6 +60,207 @@ TEST_F(AppTest, UninstallRevokesAtOnceAndPurgesTheCommunity) {
   const auto jobs = (*store)->list_purge_jobs(store::PurgeState::kDone);
   ASSERT_THAT(jobs, IsOk());
   EXPECT_EQ(jobs->size(), 1u);
+}
+
+constexpr const char* kNotesSchema =
+    "CREATE TABLE IF NOT EXISTS notes (community_id TEXT NOT NULL, body TEXT NOT NULL)";
+
+// Keeps each message as a note of its community and answers with the community's note count.
+boost::asio::awaitable<Result<void>> keep_note(Context& context, const Message& message) {
+  std::string insert = "INSERT INTO notes (community_id, body) VALUES ($1, $2)";
+  DataValues values{message.text};
+  auto inserted = co_await context.data().execute(std::move(insert), std::move(values));
+  if (!inserted.ok()) co_return inserted.error();
+  std::string count = "SELECT COUNT(*) FROM notes WHERE community_id = $1";
+  auto rows = co_await context.data().query(std::move(count));
+  if (!rows.ok()) co_return rows.error();
+  const Reply reply = Reply::text(std::to_string(rows->front().integer(0)) + " note(s)");
+  co_return co_await context.reply(reply);
+}
+
+TEST(CommunityParameterTest, AStatementMustUseDollarOneItself) {
+  EXPECT_TRUE(app::uses_community_parameter("SELECT 1 FROM t WHERE community_id = $1"));
+  EXPECT_TRUE(app::uses_community_parameter("INSERT INTO t VALUES ($1, $2)"));
+  EXPECT_TRUE(app::uses_community_parameter("WHERE c = $10 OR community_id = $1"));
+  EXPECT_FALSE(app::uses_community_parameter("SELECT * FROM t WHERE a = $10"));
+  EXPECT_FALSE(app::uses_community_parameter("SELECT * FROM t"));
+  EXPECT_FALSE(app::uses_community_parameter(""));
+}
+
+TEST_F(AppTest, HandlersKeepRowsInTheAppsOwnTableAndTheUninstallPurgesThemAndRunsItsHandler) {
+  std::mutex mutex;
+  std::vector<std::string> uninstalled;
+  start_installed_app([&](App& app) {
+    app.schema(kNotesSchema).register_table("notes", "community_id").on_message(keep_note);
+    app.on_uninstall([&](Context& context, const Uninstall& event) -> boost::asio::awaitable<Result<void>> {
+      const std::lock_guard lock(mutex);
+      uninstalled.push_back(event.community_id + "/" + context.community_id());
+      co_return ok_result();
+    });
+  });
+  person_writes("first");
+  ASSERT_TRUE(eventually([&] { return bot_texts().size() == 1; }));
+  person_writes("second");
+  ASSERT_TRUE(eventually([&] { return bot_texts().size() == 2; }));
+  EXPECT_THAT(bot_texts(), ::testing::ElementsAre("1 note(s)", "2 note(s)"));
+  EXPECT_EQ(count_rows("notes"), 2);
+
+  const auto uninstalled_now = control("/apps/" + std::string(kAppId) + "/uninstall", {{"admin_id", admin_id_}});
+  ASSERT_EQ(uninstalled_now.status, 200u) << uninstalled_now.body;
+  EXPECT_TRUE(eventually([&] { return count_rows("notes") == 0; })) << "the app's rows were not purged";
+  EXPECT_TRUE(eventually([&] {
+    const std::lock_guard lock(mutex);
+    return uninstalled.size() == 1;
+  }));
+  const std::lock_guard lock(mutex);
+  EXPECT_THAT(uninstalled, ::testing::ElementsAre(install_.community_id + "/" + install_.community_id));
+}
+
+TEST_F(AppTest, AStatementWithoutTheCommunityParameterIsRefusedAndChangesNothing) {
+  std::mutex mutex;
+  std::optional<Error> refused;
+  start_installed_app([&](App& app) {
+    app.schema(kNotesSchema).register_table("notes", "community_id");
+    app.on_message([&](Context& context, const Message&) -> boost::asio::awaitable<Result<void>> {
+      std::string every_community = "DELETE FROM notes";
+      auto deleted = co_await context.data().execute(std::move(every_community));
+      const std::lock_guard lock(mutex);
+      if (!deleted.ok()) refused = deleted.error();
+      co_return ok_result();
+    });
+  });
+  auto store = open_kit_store();
+  ASSERT_NE(store, nullptr);
+  person_writes("delete everything");
+  ASSERT_TRUE(eventually([&] {
+    const std::lock_guard lock(mutex);
+    return refused.has_value();
+  }));
+  const std::lock_guard lock(mutex);
+  EXPECT_EQ(refused->code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(refused->reason(), HasSubstr("$1"));
+}
+
+TEST_F(AppTest, AppDataOfACommunityThatIsNotInstalledIsRefused) {
+  start_installed_app([](App& app) { app.schema(kNotesSchema).register_table("notes", "community_id"); });
+  auto store = open_kit_store();
+  ASSERT_NE(store, nullptr);
+  auto scope = store->community("999999");
+  ASSERT_THAT(scope, IsOk());
+  EXPECT_THAT(scope->transact_app([](store::Transaction& tx) -> Result<void> {
+    auto inserted = tx.execute("INSERT INTO notes (community_id, body) VALUES ('999999', 'x')");
+    if (!inserted) return inserted.error();
+    return ok_result();
+  }),
+              HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(count_rows("notes"), 0);
+}
+
+// An admin page that lists the installed communities and sends a person a message from a form.
+boost::asio::awaitable<Result<AdminPage>> messages_page(AdminContext& admin, const AdminRequest& request) {
+  if (request.post) {
+    const std::string community_id = request.field("community").value_or("");
+    auto community = co_await admin.community(community_id);
+    if (!community.ok()) co_return community.error();
+    const Reply reply = Reply::text(request.field("text").value_or(""));
+    std::string person = request.field("person").value_or("");
+    auto sent = co_await (*community)->send(std::move(person), reply);
+    if (!sent.ok()) co_return sent.error();
+    co_return AdminPage::see_other("/admin/messages?sent=1");
+  }
+  auto communities = co_await admin.communities();
+  if (!communities.ok()) co_return communities.error();
+  std::string body = "<ul>";
+  for (const auto& community : *communities) body += "<li>" + html_escape(community.name) + "</li>";
+  body += "</ul><form method=\"post\">" + request.csrf_field + "</form><p>" + html_escape(request.account_email) + "</p>";
+  co_return AdminPage{.title = "Messages", .body_html = body, .redirect = {}};
+}
+
+class AdminPagesTest : public AppTest {
+ protected:
+  void SetUp() override {
+    AppTest::SetUp();
+    start_installed_app([](App& app) { app.name("Notes").admin_page("/admin/messages", "Messages", messages_page); });
+    auto store = open_kit_store();
+    ASSERT_NE(store, nullptr);
+    ASSERT_THAT(store->create_account("ops@vendor.test", Secret("correct horse battery"), "admin"), IsOk());
+    ASSERT_THAT(store->create_account("viewer@vendor.test", Secret("correct horse battery"), "member"), IsOk());
+    base_ = "http://127.0.0.1:" + std::to_string(app_->port());
+  }
+
+  // Signs `email` in on `browser` and returns where the sign-in sent it.
+  std::string sign_in(testing::TestBrowser& browser, const std::string& email, const std::string& next) {
+    const auto form = browser.get("/signin?next=" + next);
+    EXPECT_EQ(form.status, 200u);
+    const auto signed_in = browser.post("/signin", {{"csrf", browser.cookie("wik_csrf").value_or("")},
+                                                    {"email", email},
+                                                    {"password", "correct horse battery"},
+                                                    {"next", next}});
+    EXPECT_EQ(signed_in.status, 303u) << signed_in.body;
+    return std::string(signed_in.header("Location").value_or(""));
+  }
+
+  std::string base_;
+};
+
+TEST_F(AdminPagesTest, ABrowserWithoutASignedInAccountIsSentToSignInAndComesBack) {
+  testing::TestBrowser browser(io_, *http_, base_);
+  const auto page = browser.get("/admin/messages");
+  EXPECT_EQ(page.status, 303u);
+  EXPECT_EQ(page.header("Location").value_or(""), "/signin?next=%2Fadmin%2Fmessages");
+  EXPECT_EQ(sign_in(browser, "ops@vendor.test", "/admin/messages"), "/admin/messages");
+  const auto shown = browser.get("/admin/messages");
+  EXPECT_EQ(shown.status, 200u);
+  EXPECT_THAT(shown.body, HasSubstr("<li>Acme Corp</li>"));
+  EXPECT_THAT(shown.body, HasSubstr("ops@vendor.test"));
+  EXPECT_THAT(shown.body, HasSubstr("href=\"/admin\">Overview</a>"));
+  EXPECT_THAT(shown.body, HasSubstr("Notes admin"));
+}
+
+TEST_F(AdminPagesTest, AnAccountWithoutTheAdminRoleIsTurnedAway) {
+  testing::TestBrowser browser(io_, *http_, base_);
+  sign_in(browser, "viewer@vendor.test", "/admin");
+  EXPECT_EQ(browser.get("/admin").status, 403u);
+  EXPECT_EQ(browser.get("/admin/messages").status, 403u);
+}
+
+TEST_F(AdminPagesTest, AFormSendsAMessageAsTheCommunityOnlyWithTheBrowsersCsrfToken) {
+  testing::TestBrowser browser(io_, *http_, base_);
+  sign_in(browser, "ops@vendor.test", "/admin/messages");
+  const std::string person = emulator_->state().scoped_user_id(kAppId, person_id_);
+  const testing::TestBrowser::Fields message{
+      {"community", install_.community_id}, {"person", person}, {"text", "Your ticket is fixed"}};
+
+  EXPECT_EQ(browser.post("/admin/messages", message).status, 403u);
+  testing::TestBrowser::Fields forged = message;
+  forged.emplace_back("csrf", browser.cookie("wik_csrf").value_or(""));
+  EXPECT_EQ(browser.post("/admin/messages", forged, {{"Sec-Fetch-Site", "cross-site"}}).status, 403u);
+  EXPECT_TRUE(bot_texts().empty());
+
+  const auto sent = browser.post("/admin/messages", forged);
+  EXPECT_EQ(sent.status, 303u) << sent.body;
+  EXPECT_EQ(sent.header("Location").value_or(""), "/admin/messages?sent=1");
+  EXPECT_THAT(bot_texts(), ::testing::ElementsAre("Your ticket is fixed"));
+
+  testing::TestBrowser::Fields elsewhere = forged;
+  elsewhere[0].second = "424242";
+  const auto refused = browser.post("/admin/messages", elsewhere);
+  EXPECT_EQ(refused.status, 404u);
+  EXPECT_THAT(refused.body, HasSubstr("not installed"));
+}
+
+TEST_F(AdminPagesTest, TheOverviewListsInstallsAndQueuesAndNeverAToken) {
+  testing::TestBrowser browser(io_, *http_, base_);
+  sign_in(browser, "ops@vendor.test", "/admin");
+  const auto overview = browser.get("/admin");
+  ASSERT_EQ(overview.status, 200u);
+  EXPECT_THAT(overview.body, HasSubstr("Acme Corp"));
+  EXPECT_THAT(overview.body, HasSubstr(install_.community_id));
+  EXPECT_THAT(overview.body, HasSubstr("Webhook queue"));
+  EXPECT_THAT(overview.body, HasSubstr("Purges in progress"));
+  for (const auto& response : browser.transcript()) {
+    EXPECT_THAT(response.body, ::testing::Not(HasSubstr(install_.access_token)));
+  }
 }
 
 TEST_F(AppTest, StartingWithoutTheVerifyTokenNamesIt) {

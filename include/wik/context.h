@@ -1,0 +1,48 @@
+// wik::Context: what a handler (or an admin page) can do for one community.
+//
+// A Context is bound to one community when the kit makes it: the Graph API as that community
+// (signed with a fresh appsecret_proof each call), Work Chat messages to its people, and the app's
+// own rows of that community (data.h). Nothing reached through it belongs to another community.
+// The install is looked up at each use, so a handler still running after an uninstall can no
+// longer call the Graph API (kUnauthenticated). A Context lives as long as the handler call it
+// was given to; its methods are called from that handler's coroutine only.
+#pragma once
+
+#include <wik/data.h>
+#include <wik/reply.h>
+#include <wik/result.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wik {
+
+class Context {
+ public:
+  virtual ~Context() = default;
+  // The community the context is bound to.
+  virtual const std::string& community_id() const = 0;
+  // The app's own rows of this community.
+  virtual Data& data() = 0;
+  // Sends `reply` to whoever caused the event: the person (1:1 chat) or the thread (group chat).
+  // kInvalidArgument when the reply breaks a Send API limit, or when there is no one to reply to
+  // (an event that did not come from a chat, an admin page); Graph errors otherwise.
+  virtual boost::asio::awaitable<Result<void>> reply(const Reply& reply) = 0;
+  // Sends `reply` to person `user_id` (app-scoped) of this community.
+  virtual boost::asio::awaitable<Result<void>> send(std::string user_id, const Reply& reply) = 0;
+  // The platform locale (e.g. "fr_CA") of the person the event came from, read from the Graph
+  // API once and cached; "" when unknown or when the event came from no person.
+  virtual boost::asio::awaitable<std::string> locale() = 0;
+  // Calls the Graph API as this community and returns the JSON.
+  virtual boost::asio::awaitable<Result<boost::json::value>> graph(
+      boost::beast::http::verb method, std::string path, std::vector<std::pair<std::string, std::string>> query = {},
+      std::optional<boost::json::value> body = std::nullopt) = 0;
+};
+
+}  // namespace wik

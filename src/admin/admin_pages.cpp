@@ -1,0 +1,266 @@
+#include "admin/admin_pages.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "http/error_status.h"
+#include "http/html.h"
+#include "http/url.h"
+
+namespace wik {
+
+std::optional<std::string> AdminRequest::field(std::string_view name) const {
+  const auto found = std::ranges::find_if(fields, [&](const auto& entry) { return entry.first == name; });
+  if (found == fields.end()) return std::nullopt;
+  return found->second;
+}
+
+std::string html_escape(std::string_view text) { return http::html_escape(text); }
+
+namespace admin {
+namespace {
+
+namespace asio = boost::asio;
+using boost::beast::http::status;
+using http::html_escape;
+
+constexpr std::string_view kReplayPath = "/admin/replay";
+
+bool is_plain_path(std::string_view path) {
+  return std::ranges::all_of(path, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
+           c == '-';
+  });
+}
+
+std::string hidden_csrf(std::string_view csrf) {
+  return fmt::format("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", html_escape(csrf));
+}
+
+std::string when(store::TimePoint at) {
+  return fmt::format("{:%Y-%m-%d %H:%M} UTC", std::chrono::floor<std::chrono::minutes>(at));
+}
+
+}  // namespace
+
+bool is_local_path(std::string_view path) noexcept {
+  if (path.empty() || path.front() != '/' || path.starts_with("//")) return false;
+  return std::ranges::none_of(path, [](char c) { return c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+AdminPages::AdminPages(store::Store& store, Gate gate, std::string app_name)
+    : store_(store), gate_(std::move(gate)), app_name_(std::move(app_name)) {}
+
+void AdminPages::add_page(std::string path, std::string title, PageHandler handler) {
+  if (!path.starts_with("/admin/") || path.size() == 7 || !is_plain_path(path) || path == kReplayPath ||
+      path == gate_.install_path) {
+    fatal("admin_page: the path must start with /admin/, be a plain path and not be one of the kit's");
+  }
+  if (std::ranges::any_of(pages_, [&](const Page& page) { return page.path == path; })) {
+    fatal("admin_page: the path is registered twice");
+  }
+  pages_.push_back({.path = std::move(path), .title = std::move(title), .handler = std::move(handler)});
+}
+
+void AdminPages::add_routes(http::Router& router) {
+  const http::RouteOptions form_limit{.max_body_bytes = 64 * 1024};
+  router.get(std::string(kOverviewPath),
+             [this](http::Request& r) -> asio::awaitable<http::Response> { co_return overview(r); }, form_limit);
+  router.post(std::string(kReplayPath),
+              [this](http::Request& r) -> asio::awaitable<http::Response> { co_return replay(r); }, form_limit);
+  for (const Page& page : pages_) {
+    auto handle = [this, &page](http::Request& r) { return serve(page, r); };
+    router.get(page.path, handle, form_limit);
+    router.post(page.path, handle, form_limit);
+  }
+}
+
+std::variant<Visitor, http::Response> AdminPages::admit(const http::Request& request) const {
+  const std::vector<Visitor> visitors = gate_.signed_in(request);
+  if (visitors.empty()) {
+    http::Response response(status::see_other);
+    response.set_header(boost::beast::http::field::location,
+                        gate_.sign_in_path + "?" + http::encode_form({{"next", request.path()}}));
+    return response;
+  }
+  const auto admin = std::ranges::find_if(visitors, [](const Visitor& v) { return v.admin; });
+  if (admin == visitors.end()) {
+    return message_page("Admins only",
+                        "None of the accounts signed in on this browser has the admin role, and these pages are "
+                        "for admins only. Sign in with an admin account.",
+                        request, status::forbidden);
+  }
+  return *admin;
+}
+
+std::string AdminPages::layout(std::string_view title, std::string_view body, std::string_view csrf) const {
+  std::string nav = fmt::format("<nav aria-label=\"Admin\"><a href=\"{}\">Overview</a> · <a href=\"{}\">Add to "
+                                "Workplace</a>",
+                                kOverviewPath, html_escape(gate_.install_path));
+  for (const Page& page : pages_) {
+    nav += fmt::format(" · <a href=\"{}\">{}</a>", html_escape(page.path), html_escape(page.title));
+  }
+  nav += fmt::format(" · <form method=\"post\" action=\"{}\" style=\"display:inline\">{}<button type=\"submit\">Sign "
+                     "out</button></form></nav>\n",
+                     html_escape(gate_.sign_out_path), hidden_csrf(csrf));
+  return http::html_page(fmt::format("{} — {} admin", title, app_name_),
+                         fmt::format("{}<main>\n<h1>{}</h1>\n{}</main>\n", nav, html_escape(title), body));
+}
+
+http::Response AdminPages::message_page(std::string_view title, std::string_view text, const http::Request& request,
+                                        status code) const {
+  const std::string csrf = gate_.csrf_token(request);
+  return gate_.page(layout(title, fmt::format("<p>{}</p>\n", html_escape(text)), csrf), csrf, code);
+}
+
+asio::awaitable<http::Response> AdminPages::serve(const Page& page, http::Request& request) {
+  auto admitted = admit(request);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) co_return std::move(*refused);
+  AdminRequest admin_request{.path = page.path,
+                             .post = request.method() == boost::beast::http::verb::post,
+                             .fields = request.query_params().entries(),
+                             .account_email = std::get<Visitor>(admitted).email,
+                             .csrf_field = {}};
+  if (admin_request.post) {
+    const auto form = gate_.checked_form(request);
+    if (!form) {
+      co_return message_page("The form could not be accepted",
+                             "The form was not sent from this site's own page (it lacked this browser's security "
+                             "token), so it was ignored. Nothing was changed. Reload the page and send it again.",
+                             request, status::forbidden);
+    }
+    for (const auto& [name, value] : *form) {
+      if (name != "csrf") admin_request.fields.emplace_back(name, value);
+    }
+  }
+  const std::string csrf = gate_.csrf_token(request);
+  admin_request.csrf_field = hidden_csrf(csrf);
+  Result<AdminPage> answer = co_await page.handler(admin_request);
+  if (!answer.ok()) {
+    spdlog::warn("admin: page {} failed: {}", page.path, answer.error().reason());
+    const http::ErrorStatus error = http::error_status(answer.error().code());
+    const std::string reason = answer.error().reason().empty() ? std::string(error.public_reason) : answer.error().reason();
+    co_return message_page("Something went wrong", reason, request, error.status);
+  }
+  if (!answer->redirect.empty()) {
+    if (!is_local_path(answer->redirect)) {
+      spdlog::error("admin: page {} asked to redirect off the site; refused", page.path);
+      co_return message_page("Something went wrong", "The page tried to send the browser elsewhere.", request,
+                             status::internal_server_error);
+    }
+    http::Response response(status::see_other);
+    response.set_header(boost::beast::http::field::location, answer->redirect);
+    co_return response;
+  }
+  const std::string title = answer->title.empty() ? page.title : answer->title;
+  co_return gate_.page(layout(title, answer->body_html, csrf), csrf, status::ok);
+}
+
+http::Response AdminPages::overview(const http::Request& request) {
+  auto admitted = admit(request);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
+  const std::string csrf = gate_.csrf_token(request);
+  std::string body;
+  if (const auto replayed = request.query("replayed")) {
+    std::int64_t count = 0;
+    const auto [end, error] = std::from_chars(replayed->data(), replayed->data() + replayed->size(), count);
+    if (error == std::errc() && end == replayed->data() + replayed->size()) {
+      body += fmt::format("<p role=\"status\"><strong>{} dead letter(s) put back in the queue.</strong></p>\n", count);
+    }
+  }
+
+  body += "<h2>Installed communities</h2>\n";
+  auto installations = store_.list_installations();
+  if (!installations.ok()) {
+    body += "<p>The installations could not be read right now.</p>\n";
+  } else if (installations->empty()) {
+    body += fmt::format("<p>No community has installed the app yet. <a href=\"{}\">Add to Workplace</a>.</p>\n",
+                        html_escape(gate_.install_path));
+  } else {
+    body += "<table>\n<thead><tr><th scope=\"col\">Community</th><th scope=\"col\">Id</th><th scope=\"col\">State</th>"
+            "<th scope=\"col\">Last change</th></tr></thead>\n<tbody>\n";
+    for (const store::InstallationSummary& install : *installations) {
+      body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(install.community_name),
+                          html_escape(install.community_id),
+                          install.state == store::InstallState::kActive ? "installed" : "uninstalled",
+                          when(install.updated_at));
+    }
+    body += "</tbody></table>\n";
+  }
+
+  body += "<h2>Webhook queue</h2>\n";
+  auto counts = store_.inbox_counts();
+  if (!counts.ok()) {
+    body += "<p>The queue could not be read right now.</p>\n";
+  } else if (counts->empty()) {
+    body += "<p>Every event received has been handled; there are no dead letters.</p>\n";
+  } else {
+    body += "<table>\n<thead><tr><th scope=\"col\">Community</th><th scope=\"col\">Waiting</th>"
+            "<th scope=\"col\">Dead letters</th><th scope=\"col\">Action</th></tr></thead>\n<tbody>\n";
+    for (const store::InboxCounts& count : *counts) {
+      std::string action;
+      if (count.dead_letters > 0) {
+        action = fmt::format("<form method=\"post\" action=\"{}\">{}<input type=\"hidden\" name=\"community\" "
+                             "value=\"{}\"><button type=\"submit\">Replay dead letters</button></form>",
+                             kReplayPath, hidden_csrf(csrf), html_escape(count.community_id));
+      }
+      body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(count.community_id),
+                          count.pending, count.dead_letters, action);
+    }
+    body += "</tbody></table>\n";
+  }
+
+  body += "<h2>Purges in progress</h2>\n";
+  auto jobs = store_.list_purge_jobs();
+  std::vector<store::PurgeJob> open;
+  if (jobs.ok()) {
+    std::ranges::copy_if(*jobs, std::back_inserter(open),
+                         [](const store::PurgeJob& job) { return job.state != store::PurgeState::kDone; });
+  }
+  if (!jobs.ok()) {
+    body += "<p>The purges could not be read right now.</p>\n";
+  } else if (open.empty()) {
+    body += "<p>No purge is waiting: every uninstalled community's data is gone.</p>\n";
+  } else {
+    body += "<ul>\n";
+    for (const store::PurgeJob& job : open) {
+      body += fmt::format("<li>Community {}: requested {}, due by {}</li>\n",
+                          html_escape(job.community_id.value_or("(unknown)")), when(job.requested_at),
+                          when(job.deadline));
+    }
+    body += "</ul>\n";
+  }
+  return gate_.page(layout("Overview", body, csrf), csrf, status::ok);
+}
+
+http::Response AdminPages::replay(const http::Request& request) {
+  auto admitted = admit(request);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
+  const auto form = gate_.checked_form(request);
+  if (!form) {
+    return message_page("The form could not be accepted",
+                        "The form lacked this browser's security token, so it was ignored. Nothing was changed.",
+                        request, status::forbidden);
+  }
+  auto scope = store_.community(form->find("community").value_or(""));
+  if (!scope.ok()) return message_page("No such community", scope.error().reason(), request, status::bad_request);
+  auto letters = scope->dead_letters();
+  if (!letters.ok()) return message_page("Replay failed", letters.error().reason(), request, status::service_unavailable);
+  std::size_t replayed = 0;
+  for (const store::DeadLetter& letter : *letters) {
+    if (scope->replay_dead_letter(letter.id).ok()) ++replayed;
+  }
+  spdlog::info("admin: {} replayed {} dead letter(s) of community {}", std::get<Visitor>(admitted).email, replayed,
+               scope->community_id());
+  http::Response response(status::see_other);
+  response.set_header(boost::beast::http::field::location,
+                      std::string(kOverviewPath) + "?replayed=" + std::to_string(replayed));
+  return response;
+}
+
+}  // namespace admin
+}  // namespace wik

@@ -1,0 +1,92 @@
+// AdminPages: the vendor's admin pages — the kit's overview and the app's own pages
+// (App::admin_page) — behind the vendor's admin sign-in.
+//
+// The overview (/admin) lists the installed communities, each community's webhook queue and dead
+// letters with a replay button, and the purges not done yet with their deadlines; it never shows
+// a token. Every page answers only a browser with a signed-in admin account: no account → 303 to
+// the sign-in page, no admin account → 403. Every POST must carry the browser's CSRF token (the
+// gate checks it) or is refused with 403 and changes nothing. Pages share one layout with a
+// navigation bar; bodies from app handlers are wrapped, their errors shown as a page with the
+// error's public reason only. Redirects go to local paths only.
+//
+// The sign-in and CSRF machinery belongs to the install part; the App hands it over as a Gate (the
+// architecture keeps the duties apart). Thread-safe; the overview blocks on the store, as the
+// install pages do. Borrows the store, which must outlive it and the server.
+#pragma once
+
+#include <wik/admin.h>
+#include <wik/result.h>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "http/server/message.h"
+#include "http/server/router.h"
+#include "store/store.h"
+
+namespace wik::admin {
+
+// A signed-in account of the browser, as the gate knows it.
+struct Visitor {
+  std::string email;
+  bool admin = false;
+};
+
+// The sign-in and CSRF machinery the pages rely on (install::Installer provides it).
+struct Gate {
+  std::function<std::vector<Visitor>(const http::Request&)> signed_in;
+  std::function<std::string(const http::Request&)> csrf_token;  // the browser's, fresh if none
+  std::function<std::optional<http::Params>(const http::Request&)> checked_form;  // nullopt: forged
+  // The HTML response for `page`; also (re)sets the browser's CSRF cookie to `csrf`.
+  std::function<http::Response(std::string page, std::string_view csrf, boost::beast::http::status status)> page;
+  std::string sign_in_path;
+  std::string sign_out_path;
+  std::string install_path;  // the page with "Add to Workplace"
+};
+
+using PageHandler = std::function<boost::asio::awaitable<Result<AdminPage>>(const AdminRequest&)>;
+
+class AdminPages {
+ public:
+  AdminPages(store::Store& store, Gate gate, std::string app_name);
+
+  // Adds a page at `path` (GET and POST). REQUIRES (fatal otherwise): `path` starts with "/admin/",
+  // is a plain path ([A-Za-z0-9/_-]) and is not taken; called before add_routes().
+  void add_page(std::string path, std::string title, PageHandler handler);
+  void add_routes(http::Router& router);
+
+  static constexpr std::string_view kOverviewPath = "/admin";
+
+ private:
+  struct Page {
+    std::string path;
+    std::string title;
+    PageHandler handler;
+  };
+
+  boost::asio::awaitable<http::Response> serve(const Page& page, http::Request& request);
+  http::Response overview(const http::Request& request);
+  http::Response replay(const http::Request& request);
+  // Returns the signed-in admin, or the response that turns the request away.
+  std::variant<Visitor, http::Response> admit(const http::Request& request) const;
+  std::string layout(std::string_view title, std::string_view body, std::string_view csrf) const;
+  http::Response message_page(std::string_view title, std::string_view text, const http::Request& request,
+                              boost::beast::http::status status) const;
+
+  store::Store& store_;
+  const Gate gate_;
+  const std::string app_name_;
+  std::vector<Page> pages_;
+};
+
+// Returns true when `path` is a local path safe to redirect to: starts with one '/', and holds
+// no scheme, backslash, control character or "//".
+bool is_local_path(std::string_view path) noexcept;
+
+}  // namespace wik::admin

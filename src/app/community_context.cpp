@@ -1,0 +1,117 @@
+#include "app/community_context.h"
+
+#include <algorithm>
+
+#include "app/graph_access.h"
+#include "http/offload.h"
+
+namespace wik::app {
+namespace {
+
+namespace asio = boost::asio;
+using boost::beast::http::verb;
+
+constexpr std::chrono::seconds kStoreDeadline{30};
+
+std::string cache_key(const std::string& community_id, const std::string& person_id) {
+  return community_id + "\n" + person_id;
+}
+
+// A platform locale such as "fr_CA": 2-16 letters, '_' or '-'.
+bool is_locale(std::string_view text) {
+  return text.size() >= 2 && text.size() <= 16 && std::ranges::all_of(text, [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
+         });
+}
+
+}  // namespace
+
+bool is_platform_id(std::string_view id) noexcept {
+  return !id.empty() && id.size() <= 32 && std::ranges::all_of(id, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<std::string> LocaleCache::find(const std::string& community_id, const std::string& person_id) const {
+  const std::lock_guard lock(mutex_);
+  const auto found = locales_.find(cache_key(community_id, person_id));
+  if (found == locales_.end()) return std::nullopt;
+  return found->second;
+}
+
+void LocaleCache::put(const std::string& community_id, const std::string& person_id, std::string locale) {
+  const std::lock_guard lock(mutex_);
+  if (locales_.size() >= capacity_) locales_.clear();
+  locales_.insert_or_assign(cache_key(community_id, person_id), std::move(locale));
+}
+
+CommunityContext::CommunityContext(ContextServices& services, std::string community_id, std::string person_id,
+                                   std::optional<std::string> thread_key)
+    : services_(services),
+      community_id_(std::move(community_id)),
+      person_id_(std::move(person_id)),
+      thread_key_(std::move(thread_key)),
+      data_(services.store, services.blocking, community_id_) {}
+
+asio::awaitable<Result<void>> CommunityContext::reply(const Reply& reply) {
+  boost::json::object recipient;
+  if (thread_key_) {
+    recipient["thread_key"] = *thread_key_;
+  } else if (!person_id_.empty()) {
+    recipient["id"] = person_id_;
+  } else {
+    co_return Error(ErrorCode::kInvalidArgument, "there is no one to reply to: use send() with a person's id");
+  }
+  co_return co_await send_to(std::move(recipient), reply);
+}
+
+asio::awaitable<Result<void>> CommunityContext::send(std::string user_id, const Reply& reply) {
+  if (!is_platform_id(user_id)) co_return Error(ErrorCode::kInvalidArgument, "a person's id is digits only");
+  boost::json::object recipient{{"id", user_id}};
+  co_return co_await send_to(std::move(recipient), reply);
+}
+
+asio::awaitable<Result<void>> CommunityContext::send_to(boost::json::object recipient, const Reply& reply) {
+  auto message = reply.message();
+  if (!message.ok()) co_return message.error();
+  // Named arguments: g++ 12 destroys some temporaries of a co_await expression twice.
+  std::optional<boost::json::value> body =
+      boost::json::object{{"recipient", std::move(recipient)}, {"message", std::move(*message)}};
+  std::string path = "/me/messages";
+  std::vector<std::pair<std::string, std::string>> no_query;
+  auto sent = co_await graph(verb::post, std::move(path), std::move(no_query), std::move(body));
+  if (!sent.ok()) co_return sent.error();
+  co_return ok_result();
+}
+
+asio::awaitable<std::string> CommunityContext::locale() {
+  if (!is_platform_id(person_id_)) co_return std::string();
+  if (auto cached = services_.locales.find(community_id_, person_id_)) co_return std::move(*cached);
+  std::string path = "/" + person_id_;
+  std::vector<std::pair<std::string, std::string>> fields{{"fields", "locale"}};
+  std::optional<boost::json::value> no_body;
+  auto person = co_await graph(verb::get, std::move(path), std::move(fields), std::move(no_body));
+  if (!person.ok()) co_return std::string();  // not cached: a later event asks again
+  std::string locale;
+  if (const auto* object = person->if_object()) {
+    if (const auto* value = object->if_contains("locale"); value && value->is_string() && is_locale(value->as_string())) {
+      locale = std::string(value->as_string());
+    }
+  }
+  services_.locales.put(community_id_, person_id_, locale);
+  co_return locale;
+}
+
+asio::awaitable<Result<boost::json::value>> CommunityContext::graph(verb method, std::string path,
+                                                                    std::vector<std::pair<std::string, std::string>> query,
+                                                                    std::optional<boost::json::value> body) {
+  std::function<Result<graph::InstallAuth>()> lookup = [&store = services_.store, community_id = community_id_] {
+    return install_auth(store, community_id);
+  };
+  auto install = co_await http::run_blocking(services_.blocking, std::move(lookup), kStoreDeadline);
+  if (!install) co_return Error(ErrorCode::kUnavailable, "the database did not answer in time");
+  if (!install->ok()) co_return install->error();
+  graph::GraphRequest request{.method = method, .path = std::move(path), .query = std::move(query),
+                              .body = std::move(body)};
+  co_return co_await services_.graph.call(**install, std::move(request));
+}
+
+}  // namespace wik::app

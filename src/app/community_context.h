@@ -1,0 +1,76 @@
+// CommunityContext: the wik::Context of one community (include/wik/context.h), for a handler's
+// event or an admin page, over the kit's services.
+//
+// The install (and its token) is read from the store at each Graph call, on the blocking pool, so
+// a revoked install can no longer be used by a handler that is still running, and no store call
+// blocks the caller's I/O thread. Person ids that go into a Graph path are checked to be ids
+// (digits) first. Locales are cached per community and person (LocaleCache). Borrows the services,
+// which must outlive it.
+#pragma once
+
+#include <wik/context.h>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "app/community_data.h"
+#include "graph/graph_client.h"
+#include "store/store.h"
+
+namespace wik::app {
+
+// The platform locales of people, per community; bounded (cleared when full). Thread-safe.
+class LocaleCache {
+ public:
+  explicit LocaleCache(std::size_t capacity = 10000) : capacity_(capacity) {}
+  std::optional<std::string> find(const std::string& community_id, const std::string& person_id) const;
+  void put(const std::string& community_id, const std::string& person_id, std::string locale);
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::string> locales_;  // "community\nperson" → locale
+};
+
+// What every context of the app shares.
+struct ContextServices {
+  store::Store& store;
+  graph::GraphClient& graph;
+  boost::asio::thread_pool& blocking;
+  LocaleCache& locales;
+};
+
+class CommunityContext final : public Context {
+ public:
+  // `person_id`: who caused the event ("" for none); `thread_key`: set for a group chat.
+  CommunityContext(ContextServices& services, std::string community_id, std::string person_id = {},
+                   std::optional<std::string> thread_key = std::nullopt);
+
+  const std::string& community_id() const override { return community_id_; }
+  Data& data() override { return data_; }
+  boost::asio::awaitable<Result<void>> reply(const Reply& reply) override;
+  boost::asio::awaitable<Result<void>> send(std::string user_id, const Reply& reply) override;
+  boost::asio::awaitable<std::string> locale() override;
+  boost::asio::awaitable<Result<boost::json::value>> graph(boost::beast::http::verb method, std::string path,
+                                                           std::vector<std::pair<std::string, std::string>> query,
+                                                           std::optional<boost::json::value> body) override;
+
+ private:
+  boost::asio::awaitable<Result<void>> send_to(boost::json::object recipient, const Reply& reply);
+
+  ContextServices& services_;
+  std::string community_id_;
+  std::string person_id_;
+  std::optional<std::string> thread_key_;
+  CommunityData data_;
+};
+
+// True when `id` is a platform id: 1-32 decimal digits.
+bool is_platform_id(std::string_view id) noexcept;
+
+}  // namespace wik::app
