@@ -12,6 +12,7 @@
 
 #include <wik/result.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -27,6 +28,11 @@ enum class LogFormat { kText, kJson };
 struct AppConfig {
   std::string id;                                      // digits only; empty until configured
   Secret secret;                                       // empty until configured
+  // During a rotation of the app secret (docs/security.md): the secret being replaced, which still
+  // verifies incoming signatures (webhooks, deauthorizations) until previous_secret_until and is
+  // never used to sign. Empty outside a rotation; the loader sets both or neither.
+  Secret previous_secret;
+  std::optional<std::chrono::system_clock::time_point> previous_secret_until;
   std::string graph_url = "https://graph.workplace.com";  // no trailing '/'
   std::string graph_version = "v3.2";
   std::string workplace_url = "https://work.workplace.com";  // base of the install dialog; no trailing '/'

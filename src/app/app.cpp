@@ -196,6 +196,7 @@ Result<void> App::Impl::start() {
   if (auto checked = check_config(config_); !checked.ok()) return checked;
   log::init_logging(config_.log);
   log::register_config_secrets(config_);
+  for (const std::string& warning : config::config_warnings(config_, clock_.now())) spdlog::warn("{}", warning);
   auto ring = core::KeyRing::parse(config_.keys.ring->expose());
   if (!ring.ok()) return ring.error().with_context("keys.ring");
   auto database = app::open_database(config_);
@@ -237,7 +238,9 @@ Result<void> App::Impl::start() {
     spawn_hook(on_install, Install{installation.community_id, installation.community_name}, "on_install");
   });
   installer_->add_routes(server_->router());
-  deauthorizer_ = std::make_unique<deauth::Deauthorizer>(*store_, std::vector<Secret>{config_.app.secret}, clock_);
+  deauthorizer_ = std::make_unique<deauth::Deauthorizer>(
+      *store_, config::incoming_app_secrets(config_, clock_.now()), clock_,
+      deauth::DeauthOptions{.previous_secrets_until = config_.app.previous_secret_until});
   deauthorizer_->on_revoked(
       [this](const std::string& community_id) { spawn_hook(on_uninstall, Uninstall{community_id}, "on_uninstall"); });
   deauthorizer_->add_routes(server_->router());
@@ -253,7 +256,10 @@ Result<void> App::Impl::start() {
   dispatcher_ = std::make_unique<webhooks::Dispatcher>(*store_, std::move(handler), clock_, server_->metrics());
   ingest_ = std::make_unique<webhooks::WebhookIngest>(
       *store_,
-      webhooks::IngestOptions{.verify_token = config_.app.verify_token, .app_secrets = {config_.app.secret}},
+      webhooks::IngestOptions{.verify_token = config_.app.verify_token,
+                              .app_secrets = config::incoming_app_secrets(config_, clock_.now()),
+                              .previous_secrets_until = config_.app.previous_secret_until,
+                              .clock = &clock_},
       server_->metrics());
   ingest_->on_stored([dispatcher = dispatcher_.get()] { dispatcher->notify(); });
   ingest_->add_routes(server_->router());

@@ -2,31 +2,25 @@
 // operator checking what the platform answers. The install's token is read from the store and
 // signed by graph::GraphClient (appsecret_proof + appsecret_time); it is never printed. A refused
 // call prints the platform's error code ("graph error 190/458") and exits 1.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <exception>
 #include <memory>
 #include <optional>
 
 #include "app/graph_access.h"
+#include "cli/app_graph.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
 #include "cli/operator.h"
 #include "config/config.h"
-#include "core/clock.h"
-#include "core/secure_random.h"
 #include "graph/graph_client.h"
-#include "http/client/client.h"
 
 namespace wik::cli {
 namespace {
 
-namespace asio = boost::asio;
 using boost::beast::http::verb;
 using JsonResult = Result<boost::json::value>;
 
@@ -70,40 +64,16 @@ Result<graph::GraphRequest> request_from(const ApiOptions& options) {
   return request;
 }
 
-asio::awaitable<void> keep_result(asio::awaitable<JsonResult> call, std::shared_ptr<std::optional<JsonResult>> out) {
-  out->emplace(co_await std::move(call));
-}
-
-// Runs `call` to completion on `io` and returns its result.
-JsonResult run_call(asio::io_context& io, asio::awaitable<JsonResult> call) {
-  auto out = std::make_shared<std::optional<JsonResult>>();
-  asio::co_spawn(io, keep_result(std::move(call), out), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
-  io.run();
-  return std::move(**out);
-}
-
 int run_api(const GlobalOptions& global, const ApiOptions& options) {
   auto request = request_from(options);
   if (!request) return report(request.error(), "api", 1);
   auto opened = open_operator_store(global);
   if (!opened) return report(opened.error(), "api", 2);
-  if (auto credentials = config::require_app_credentials(opened->config); !credentials) {
-    return report(credentials.error(), "api", 2);
-  }
+  auto app_graph = connect_app_graph(opened->config);
+  if (!app_graph) return report(app_graph.error(), "api", 2);
   auto install = app::install_auth(*opened->store, options.community_id);
   if (!install) return report(install.error(), "api", 1);
-
-  // Declared before the clients, so it is destroyed after them.
-  asio::io_context io;
-  auto http = http::Client::create(app::graph_http_options(opened->config));
-  if (!http) return report(http.error(), "api", 2);
-  const core::SystemClock clock;
-  core::SecureRandomSource random;
-  graph::GraphClient graph(**http, app::graph_options(opened->config),
-                           graph::AppCredentials{opened->config.app.id, opened->config.app.secret}, clock, random);
-  const JsonResult response = run_call(io, graph.call(*install, std::move(*request)));
+  const JsonResult response = run_to_end(**app_graph, (*app_graph)->graph->call(*install, std::move(*request)));
   if (!response) return report(response.error(), "api", 1);
   std::printf("%s\n", boost::json::serialize(*response).c_str());
   return 0;

@@ -27,5 +27,6 @@ void add_installs_command(CLI::App& app, const GlobalOptions& global, int& exit_
 void add_purge_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_webhooks_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_api_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_subscriptions_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace wik::cli

@@ -118,6 +118,9 @@ int run_doctor(const GlobalOptions& global) {
     return 1;
   }
   report.line(Verdict::kOk, "configuration", config->source);
+  for (const std::string& warning : config::config_warnings(*config, std::chrono::system_clock::now())) {
+    report.line(Verdict::kWarn, "configuration", warning);
+  }
   report_credentials(report, *config);
   report_key_ring(report, *config);
   if (config->store.engine == StoreEngine::kSqlite) {

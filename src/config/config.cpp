@@ -7,13 +7,16 @@
 #include <charconv>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "config/secret_file.h"
+#include "core/constant_time.h"
 #include "core/printable.h"
 
 namespace wik::config {
@@ -27,7 +30,11 @@ constexpr std::string_view kDefaultConfigFile = "wik.toml";
 constexpr std::string_view kFilePath = "a file path";
 
 // The TOML type a setting takes in wik.toml. In the environment every value is text.
-enum class ValueType { kString, kInteger };
+enum class ValueType {
+  kString,
+  kInteger,
+  kTime,  // a string, or a TOML date-time (read back as its RFC 3339 text)
+};
 
 // A plain setting: `key` in wik.toml, or the variable WIK_<KEY>.
 struct Setting {
@@ -108,6 +115,46 @@ bool assign_url(std::string_view text, std::string& target) {
   return true;
 }
 
+// Returns the digits of text[from, from + count) as a number, or -1 when any is not a digit.
+int digits_at(std::string_view text, std::size_t from, std::size_t count) {
+  int value = 0;
+  for (const char c : text.substr(from, count)) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+// Returns the time of an RFC 3339 UTC timestamp without fraction, "2026-02-01T00:00:00Z" ('T' and
+// 'Z' in either case), or nullopt for anything else, an impossible date or time included.
+std::optional<TimePoint> parse_utc_time(std::string_view text) {
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
+      text[13] != ':' || text[16] != ':' || (text[19] != 'Z' && text[19] != 'z')) {
+    return std::nullopt;
+  }
+  const int year = digits_at(text, 0, 4);
+  const int month = digits_at(text, 5, 2);
+  const int day = digits_at(text, 8, 2);
+  const int hour = digits_at(text, 11, 2);
+  const int minute = digits_at(text, 14, 2);
+  const int second = digits_at(text, 17, 2);
+  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (year < 0 || month < 0 || day < 0 || !date.ok() || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+      second < 0 || second > 59) {
+    return std::nullopt;
+  }
+  const std::chrono::sys_seconds time = std::chrono::sys_days(date) + std::chrono::hours(hour) +
+                                         std::chrono::minutes(minute) + std::chrono::seconds(second);
+  // Beyond 2262 a system_clock time overflows; such a time is simply "far ahead".
+  const auto latest = std::chrono::floor<std::chrono::seconds>(TimePoint::max());
+  return time < latest ? TimePoint(time) : TimePoint::max();
+}
+
+std::string utc_text(TimePoint time) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(time)));
+}
+
 bool is_graph_version(std::string_view text) {
   const std::size_t dot = text.find('.');
   return text.starts_with('v') && dot != std::string_view::npos && is_digits(text.substr(1, dot - 1)) &&
@@ -115,9 +162,17 @@ bool is_graph_version(std::string_view text) {
 }
 
 // Every plain setting, in the order they are checked (and documented in docs/configuration.md).
-constexpr std::array<Setting, 13> kSettings = {{
+constexpr std::string_view kRotationEndKey = "app.previous_secret_until";
+constexpr std::string_view kRotationEndExpected = "an RFC 3339 UTC time such as 2026-02-01T00:00:00Z";
+
+constexpr std::array<Setting, 14> kSettings = {{
     {"app.id", ValueType::kString, "a string of digits",
      [](std::string_view text, Config& config) { return assign_if(is_digits(text), text, config.app.id); }},
+    {kRotationEndKey, ValueType::kTime, kRotationEndExpected,
+     [](std::string_view text, Config& config) {
+       config.app.previous_secret_until = parse_utc_time(text);
+       return config.app.previous_secret_until.has_value();
+     }},
     {"app.graph_url", ValueType::kString, "an http:// or https:// URL",
      [](std::string_view text, Config& config) { return assign_url(text, config.app.graph_url); }},
     {"app.graph_version", ValueType::kString, "a Graph API version such as v3.2",
@@ -162,8 +217,10 @@ constexpr std::array<Setting, 13> kSettings = {{
      [](std::string_view text, Config& config) { return assign_choice(text, kFormats, config.log.format); }},
 }};
 
-constexpr std::array<SecretSetting, 4> kSecrets = {{
+constexpr std::array<SecretSetting, 5> kSecrets = {{
     {"app.secret", "app.secret_file", [](Secret value, Config& config) { config.app.secret = std::move(value); }},
+    {"app.previous_secret", "app.previous_secret_file",
+     [](Secret value, Config& config) { config.app.previous_secret = std::move(value); }},
     {"app.verify_token", "app.verify_token_file",
      [](Secret value, Config& config) { config.app.verify_token = std::move(value); }},
     {"store.postgres_url", "store.postgres_url_file",
@@ -274,6 +331,10 @@ std::optional<std::string> node_text(const toml::node& node, ValueType type) {
     if (const auto* integer = node.as_integer()) return std::to_string(integer->get());
   } else if (const auto* string = node.as_string()) {
     return string->get();
+  } else if (const auto* time = node.as_date_time(); time != nullptr && type == ValueType::kTime) {
+    std::ostringstream text;
+    text << time->get();
+    return text.str();
   }
   return std::nullopt;
 }
@@ -362,6 +423,35 @@ Error invalid_value(std::string_view key, std::string_view expected, const Suppl
       fmt::format("{}: expected {}, got \"{}\" (from {})", key, expected, printable(value.text), value.origin));
 }
 
+// Checks the rotation settings as a pair: app.previous_secret_until is required with
+// app.previous_secret and meaningless without it, and bounded to kMaxSecretRotationWindow after `now`.
+Result<void> check_secret_rotation(const Config& config, const FileValues& file_values, const Environment& env,
+                                   TimePoint now) {
+  const auto until = supplied(kRotationEndKey, file_values, env);
+  if (config.app.previous_secret.empty()) {
+    if (!until) return ok_result();
+    return config_error(fmt::format(
+        "{}: set without app.previous_secret; remove it once a rotation is over (from {})", kRotationEndKey,
+        until->origin));
+  }
+  if (!until) {
+    return config_error(fmt::format("{}: required when app.previous_secret is set: the end of the rotation, {} at "
+                                    "most {} days ahead",
+                                    kRotationEndKey, kRotationEndExpected, kMaxSecretRotationWindow.count()));
+  }
+  if (*config.app.previous_secret_until > now + kMaxSecretRotationWindow) {
+    return config_error(fmt::format("{}: expected a time at most {} days ahead, got \"{}\" (from {})", kRotationEndKey,
+                                    kMaxSecretRotationWindow.count(), printable(until->text), until->origin));
+  }
+  if (config.app.secret.empty()) {
+    return config_error("app.previous_secret: set without app.secret, the secret that replaces it");
+  }
+  if (core::constant_time_equal(config.app.previous_secret.expose(), config.app.secret.expose())) {
+    return config_error("app.previous_secret: the same as app.secret; set it to the secret being replaced");
+  }
+  return ok_result();
+}
+
 Result<void> load_secret(const SecretSetting& secret, const FileValues& file_values, const Environment& env,
                          Config& config) {
   const std::string variable = environment_variable(secret.key);
@@ -386,7 +476,7 @@ Result<void> load_secret(const SecretSetting& secret, const FileValues& file_val
 
 }  // namespace
 
-Result<Config> load_config(const std::optional<fs::path>& file, const Environment& env) {
+Result<Config> load_config(const std::optional<fs::path>& file, const Environment& env, TimePoint now) {
   Config config;
   FileValues file_values;
   if (file) {
@@ -402,6 +492,7 @@ Result<Config> load_config(const std::optional<fs::path>& file, const Environmen
   for (const SecretSetting& secret : kSecrets) {
     if (auto loaded = load_secret(secret, file_values, env, config); !loaded) return loaded.error();
   }
+  if (auto rotation = check_secret_rotation(config, file_values, env, now); !rotation) return rotation.error();
   if (config.store.engine == StoreEngine::kPostgres && config.store.postgres_url.empty()) {
     return config_error(
         "store.postgres_url: required when store.engine is postgres (set WIK_STORE_POSTGRES_URL, or "
@@ -420,6 +511,27 @@ Result<void> require_app_credentials(const Config& config) {
   }
   if (missing.empty()) return ok_result();
   return config_error(std::move(missing));
+}
+
+std::vector<Secret> incoming_app_secrets(const Config& config, TimePoint now) {
+  std::vector<Secret> secrets;
+  if (config.app.secret.empty()) return secrets;
+  secrets.push_back(config.app.secret);
+  const auto& until = config.app.previous_secret_until;
+  if (!config.app.previous_secret.empty() && until && now < *until) secrets.push_back(config.app.previous_secret);
+  return secrets;
+}
+
+std::vector<std::string> config_warnings(const Config& config, TimePoint now) {
+  std::vector<std::string> warnings;
+  const auto& until = config.app.previous_secret_until;
+  if (!config.app.previous_secret.empty() && until && now >= *until) {
+    warnings.push_back(fmt::format(
+        "app.previous_secret: its rotation window ended at {}, so it verifies nothing any more; remove "
+        "app.previous_secret and app.previous_secret_until",
+        utc_text(*until)));
+  }
+  return warnings;
 }
 
 std::optional<fs::path> default_config_path(const Environment& env) {

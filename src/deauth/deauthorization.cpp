@@ -80,9 +80,11 @@ Deauthorizer::Deauthorizer(store::Store& store, std::vector<Secret> app_secrets,
 Result<core::SignedRequest> Deauthorizer::verify(std::string_view signed_request) const {
   const core::SignedRequestPolicy policy{.max_age = options_.max_age};
   const std::int64_t now = clock_.unix_seconds();
+  const auto& until = options_.previous_secrets_until;
+  const std::size_t accepted = until && clock_.now() >= *until ? 1 : app_secrets_.size();
   std::optional<Error> last;
-  for (const auto& secret : app_secrets_) {
-    auto verified = core::verify_signed_request(signed_request, secret, now, policy);
+  for (std::size_t i = 0; i < accepted; ++i) {
+    auto verified = core::verify_signed_request(signed_request, app_secrets_[i], now, policy);
     if (verified.ok() || verified.error().code() != ErrorCode::kBadSignature) return verified;
     last = verified.error();
   }

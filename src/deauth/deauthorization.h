@@ -1,10 +1,11 @@
 // Deauthorizer: the integration's deauthorize callback (PROTOCOL.md §5; DESIGN.md invariants 5–7).
 //
 // A POST carries a signed_request (form field, or a JSON body with the same field). It is verified
-// against the app secret — or, during a secret rotation, any of the configured secrets — in
-// constant time, never echoing the expected signature; "algorithm" must be HMAC-SHA256 when
-// present; "issued_at", when present, must be within max_age; "community_id" may be a string or a
-// number. A bad request changes nothing and gets a 4xx whose reason reveals nothing.
+// against the app secret — or, during a secret rotation, the previous secret too, until
+// previous_secrets_until on the clock, checked per request — in constant time, never echoing the
+// expected signature; "algorithm" must be HMAC-SHA256 when present; "issued_at", when present,
+// must be within max_age; "community_id" may be a string or a number. A bad request changes
+// nothing and gets a 4xx whose reason reveals nothing.
 //
 // A verified request revokes the community's installation at once (its token is forgotten, so no
 // further Graph call can use it), requests the purge of every row of that community (kit tables
@@ -38,6 +39,8 @@ struct DeauthOptions {
   std::string path = "/workplace/deauthorize";           // the Deauthorize Callback URL's path
   std::chrono::seconds max_age = std::chrono::hours(1);  // for an issued_at the request carries
   std::chrono::hours purge_deadline = std::chrono::hours(24 * 30);  // the platform's 30 days
+  // The end of an app secret rotation: from then on only the first secret verifies. nullopt: no end.
+  std::optional<std::chrono::system_clock::time_point> previous_secrets_until;
 };
 
 enum class DeauthResult {
@@ -59,7 +62,7 @@ Result<std::string> signed_request_from_body(std::optional<std::string_view> con
 
 class Deauthorizer {
  public:
-  // `app_secrets`: the current secret first, then any still accepted during a rotation.
+  // `app_secrets`: the current secret first, then any accepted until options.previous_secrets_until.
   // REQUIRES: at least one non-empty secret.
   Deauthorizer(store::Store& store, std::vector<Secret> app_secrets, const core::Clock& clock, DeauthOptions options = {});
 

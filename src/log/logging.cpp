@@ -37,6 +37,7 @@ void init_logging(const LogOptions& options) {
 
 void register_config_secrets(const Config& config) {
   register_secret_value(config.app.secret);
+  register_secret_value(config.app.previous_secret);
   register_secret_value(config.app.verify_token);
   register_secret_value(config.store.postgres_url);
   if (config.keys.ring) register_secret_value(*config.keys.ring);

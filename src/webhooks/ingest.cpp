@@ -27,6 +27,16 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 constexpr std::size_t kMaxChallengeLength = 128;
 
+const core::SystemClock kSystemClock;
+
+// Returns how many of options.app_secrets verify now: all of them, or only the first once the
+// rotation has ended.
+std::size_t secrets_accepted_now(const IngestOptions& options) {
+  const core::Clock& clock = options.clock != nullptr ? *options.clock : kSystemClock;
+  const bool rotation_over = options.previous_secrets_until && clock.now() >= *options.previous_secrets_until;
+  return rotation_over ? 1 : options.app_secrets.size();
+}
+
 bool sane_challenge(std::string_view challenge) {
   return !challenge.empty() && challenge.size() <= kMaxChallengeLength &&
          std::all_of(challenge.begin(), challenge.end(), [](char c) {
@@ -99,8 +109,10 @@ Result<void> WebhookIngest::check_signature(const http::Request& request) const 
   const core::HubSignatureHeaders headers{.sha256 = request.header("X-Hub-Signature-256"),
                                           .sha1 = request.header("X-Hub-Signature")};
   std::optional<Error> last;
-  for (const auto& secret : options_.app_secrets) {
-    auto verified = core::verify_webhook_signature(headers, request.body(), secret, options_.accept_sha1);
+  const std::size_t accepted = secrets_accepted_now(options_);
+  for (std::size_t i = 0; i < accepted; ++i) {
+    auto verified =
+        core::verify_webhook_signature(headers, request.body(), options_.app_secrets[i], options_.accept_sha1);
     if (verified.ok()) return ok_result();
     last = verified.error();
     if (last->code() != ErrorCode::kBadSignature) break;  // missing or malformed: no secret helps

@@ -4,13 +4,14 @@
 // time) to the configured token → 200 with hub.challenge as plain text; anything else → 403.
 //
 // POST is a delivery. The signature over the raw body is checked first (X-Hub-Signature-256; the
-// legacy SHA-1 header only when accept_sha1; during an app secret rotation every configured secret
-// is tried): missing or wrong → 403, nothing stored. The body is parsed (payload.h): invalid → 400,
-// more than 1,000 events → 413. Each event is routed by its community id; events of communities
-// that are not installed (or are revoked) are dropped and counted. The rest are stored in the inbox
-// together, through one group commit, and only once every one of them is durable is the POST
-// answered 200. When the store cannot commit within store_deadline, or fails, the answer is 503 so
-// the platform retries (de-duplication absorbs a late success); nothing is acknowledged from memory.
+// legacy SHA-1 header only when accept_sha1; during an app secret rotation the previous secret too,
+// until previous_secrets_until on the options' clock, checked per request): missing or wrong → 403,
+// nothing stored. The body is parsed (payload.h): invalid → 400, more than 1,000 events → 413.
+// Each event is routed by its community id; events of communities that are not installed (or are
+// revoked) are dropped and counted. The rest are stored in the inbox together, through one group
+// commit, and only once every one of them is durable is the POST answered 200. When the store
+// cannot commit within store_deadline, or fails, the answer is 503 so the platform retries
+// (de-duplication absorbs a late success); nothing is acknowledged from memory.
 //
 // `link` deliveries (previews, collections) are answered inline: the platform reads the preview
 // from this response (PROTOCOL.md §6.5). The registered LinkHandler runs under link_deadline; with
@@ -33,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "http/server/metrics.h"
 #include "http/server/router.h"
 #include "store/store.h"
@@ -44,6 +46,9 @@ struct IngestOptions {
   std::string path = "/workplace/webhook";
   Secret verify_token;
   std::vector<Secret> app_secrets;  // the current secret first, then any still accepted during a rotation
+  // The end of a rotation: from then on only the first secret verifies. nullopt: no end.
+  std::optional<std::chrono::system_clock::time_point> previous_secrets_until;
+  const core::Clock* clock = nullptr;  // tells previous_secrets_until's time; nullptr: the system clock
   bool accept_sha1 = false;
   std::chrono::milliseconds store_deadline = std::chrono::seconds(5);
   std::chrono::milliseconds link_deadline = std::chrono::seconds(3);

@@ -1,7 +1,10 @@
 // The wik binary, run as a user runs it: wik proof against `openssl dgst`, signed-request verify and
 // create (both encodings, form bodies, every rejection), keys generate/add, doctor, migrate, manifest
 // check, the emulator, and the operator commands (installs, purge, webhooks, api) on a SQLite store,
-// `wik api` against a running emulator.
+// `wik api` against a running emulator, and `wik subscriptions` against an emulator and a wik::App
+// (the callback the emulator verifies) running in the test's process.
+#include <wik/app.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -19,11 +22,14 @@
 #include <thread>
 
 #include <boost/json.hpp>
+#include <fmt/chrono.h>
+#include <spdlog/spdlog.h>
 
 #include "core/clock.h"
 #include "core/hex.h"
 #include "core/key_ring.h"
 #include "core/secure_random.h"
+#include "emulator/emulator.h"
 #include "store/sqlite/sqlite_database.h"
 #include "store/store.h"
 #include "support/result_matchers.h"
@@ -46,6 +52,15 @@ constexpr const char* kHexForm =
     "YTllNzQxZDUwN2JjZDMxYTc1NzU5M2VlOTUxYzAwNzkxNTQ5NWYxZjJkODY0ZmM1ZDM4ZmU0MWI3NGFkNWI0Nw."
     "eyJhbGdvcml0aG0iOiJITUFDLVNIQTI1NiIsImlzc3VlZF9hdCI6MTc2NDM3MDAwMCwiY29tbXVuaXR5X2lkIjoiMTAwMDQyIn0";
 constexpr const char* kPayload = R"({"algorithm":"HMAC-SHA256","issued_at":1764370000,"community_id":"100042"})";
+// The secret an app secret rotation replaced (docs/security.md).
+constexpr const char* kPreviousSecret = "fedcba9876543210fedcba9876543210";
+
+// Returns the settings of a rotation from `previous` to the secret in use, its window open a day.
+std::string rotation_env(const std::string& previous) {
+  const auto until = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::hours(24));
+  return "WIK_APP_PREVIOUS_SECRET=" + previous +
+         fmt::format(" WIK_APP_PREVIOUS_SECRET_UNTIL={:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(until));
+}
 
 class CliTest : public ::testing::Test {
  protected:
@@ -206,7 +221,7 @@ TEST_F(CliTest, HelpListsTheCommands) {
   const auto result = wik("--help");
   EXPECT_EQ(result.exit_status, 0);
   for (const char* command : {"proof", "signed-request", "keys", "doctor", "migrate", "manifest", "emulator",
-                              "installs", "purge", "webhooks", "api"}) {
+                              "installs", "purge", "webhooks", "api", "subscriptions"}) {
     EXPECT_THAT(result.out, HasSubstr(command));
   }
 }
@@ -559,6 +574,15 @@ TEST_F(OperatorCliTest, ApiCallsTheEmulatorAsTheInstallAndNamesTheErrorOfADeadTo
   EXPECT_TRUE(page.at("name").is_string());
   EXPECT_THAT(me.out + me.err, Not(HasSubstr(token)));
 
+  // During an app secret rotation the proof is made with app.secret alone: the previous secret
+  // verifies incoming signatures, it never signs.
+  const auto rotating = operate("api /me --community " + community_id, env + " " + rotation_env(kPreviousSecret));
+  EXPECT_EQ(rotating.exit_status, 0) << rotating.err;
+  const auto swapped = operate("api /me --community " + community_id,
+                               env + " WIK_APP_SECRET=" + kPreviousSecret + " " + rotation_env(kSecret));
+  EXPECT_EQ(swapped.exit_status, 1);
+  EXPECT_THAT(swapped.err, HasSubstr("graph error 100"));
+
   const auto uninstalled = run_command("curl -sf -X POST " + shell_quote(control + "/uninstall") + as_ada);
   ASSERT_EQ(uninstalled.exit_status, 0) << uninstalled.err;
   const auto dead = operate("api /me --community " + community_id, env);
@@ -566,6 +590,190 @@ TEST_F(OperatorCliTest, ApiCallsTheEmulatorAsTheInstallAndNamesTheErrorOfADeadTo
   EXPECT_THAT(dead.err, HasSubstr("graph error 190/458"));
   EXPECT_THAT(dead.out + dead.err, Not(HasSubstr(token)));
   EXPECT_EQ(emulator.stop(), 0);
+}
+
+// `wik subscriptions` as an operator runs it next to `wik serve`: an emulator with the app
+// registered, and a wik::App serving the webhook callback the emulator verifies (its handshake
+// answers with the verify token), both in this process; the command is configured through the
+// environment as the App is.
+class SubscriptionsCliTest : public CliTest {
+ protected:
+  static constexpr const char* kAppId = "1111222233334444";
+  static constexpr const char* kVerifyToken = "VERIFY-TOKEN-CANARY-7f3a";
+
+  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::warn); }
+
+  void SetUp() override {
+    emulator::App registered{.id = kAppId, .secret = kSecret, .name = "Helpdesk", .publisher = "Example Ltd"};
+    auto emulator = emulator::Emulator::start({.graph_port = 0, .web_port = 0, .apps = {registered}, .io_threads = 1});
+    ASSERT_THAT(emulator, IsOk());
+    emulator_ = std::move(*emulator);
+
+    Config config;
+    config.app.id = kAppId;
+    config.app.secret = Secret(kSecret);
+    config.app.verify_token = Secret(kVerifyToken);
+    config.app.graph_url = emulator_->graph_url();
+    config.app.workplace_url = emulator_->web_url();
+    config.app.redirect_url = "http://127.0.0.1:9/workplace/install";
+    config.server.port = 0;
+    config.server.threads = 1;
+    config.store.sqlite_path = dir_.path() / "serve.db";
+    config.keys.ring = Secret(core::KeyRing::generate("k1").serialize());
+    config.log.level = LogLevel::kWarn;
+    app_ = std::make_unique<App>(config);
+    ASSERT_THAT(app_->start(), IsOk());
+    public_url_ = "http://127.0.0.1:" + std::to_string(app_->port());
+    file("verify-token", std::string(kVerifyToken) + "\n");
+  }
+
+  void TearDown() override {
+    if (app_) app_->stop();
+    app_.reset();
+    if (emulator_) emulator_->stop();
+  }
+
+  // Runs `wik subscriptions ARGS` configured as the App is; `env` comes last, so it overrides.
+  CommandResult subscriptions(const std::string& args, const std::string& env = {}) {
+    const auto result = wik("subscriptions " + args, "",
+                            "WIK_APP_ID=" + std::string(kAppId) + " WIK_APP_SECRET=" + kSecret +
+                                " WIK_APP_VERIFY_TOKEN_FILE=verify-token WIK_APP_GRAPH_URL=" +
+                                shell_quote(emulator_->graph_url()) + " WIK_SERVER_PUBLIC_URL=" +
+                                shell_quote(public_url_) + " " + env);
+    EXPECT_THAT(result.out + result.err, Not(HasSubstr(kVerifyToken)));
+    EXPECT_THAT(result.out + result.err, Not(HasSubstr(kSecret)));
+    EXPECT_THAT(result.out + result.err, Not(HasSubstr(kPreviousSecret)));
+    return result;
+  }
+
+  void write_manifest(const std::string& webhooks) {
+    file("app.toml", "id = \"" + std::string(kAppId) + "\"\nname = \"Helpdesk\"\n[webhooks]\n" + webhooks);
+  }
+
+  // Returns the emulator's subscriptions of the app, one "object callback field,field" each.
+  std::vector<std::string> platform_subscriptions() const {
+    std::vector<std::string> lines;
+    for (const auto& subscription : emulator_->state().subscriptions(kAppId)) {
+      lines.push_back(fmt::format("{} {} {}", subscription.object, subscription.callback_url,
+                                  fmt::join(subscription.fields, ",")));
+    }
+    return lines;
+  }
+
+  std::string callback() const { return public_url_ + "/workplace/webhook"; }
+
+  std::unique_ptr<emulator::Emulator> emulator_;
+  std::unique_ptr<App> app_;
+  std::string public_url_;
+};
+
+// Returns the line `wik subscriptions sync` prints for a change: "+ page                 a, b".
+std::string change_line(char sign, const std::string& object, const std::string& what) {
+  return fmt::format("{} {:<20} {}\n", sign, object, what);
+}
+
+TEST_F(SubscriptionsCliTest, ListIsEmptyThenSyncShowsTheChangesAndMakesThemOnlyWithYes) {
+  const auto empty = subscriptions("list");
+  ASSERT_EQ(empty.exit_status, 0) << empty.err;
+  EXPECT_EQ(empty.out, "the app has no webhook subscriptions\n");
+
+  write_manifest("page = [\"messages\", \"mention\"]\ngroup = [\"posts\"]\n");
+  const auto planned = subscriptions("sync");
+  EXPECT_EQ(planned.exit_status, 1);
+  EXPECT_EQ(planned.out, "callback " + callback() + "\n" + change_line('+', "group", "posts") +
+                             change_line('+', "page", "mention, messages"));
+  EXPECT_THAT(planned.err,
+              HasSubstr("2 change(s) to make the app's subscriptions match app.toml; run again with --yes"));
+  EXPECT_THAT(platform_subscriptions(), ::testing::IsEmpty());
+
+  const auto applied = subscriptions("sync --yes");
+  ASSERT_EQ(applied.exit_status, 0) << applied.err;
+  EXPECT_THAT(applied.out, HasSubstr(change_line('+', "page", "mention, messages")));
+  EXPECT_THAT(applied.out, HasSubstr("applied 2 change(s); the app's subscriptions match app.toml\n"));
+  EXPECT_THAT(platform_subscriptions(), ::testing::ElementsAre("group " + callback() + " posts",
+                                                               "page " + callback() + " mention,messages"));
+
+  const auto listed = subscriptions("list");
+  ASSERT_EQ(listed.exit_status, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr(fmt::format("{:<20} {:<44} {}\n", "page", "mention, messages", callback())));
+
+  const auto again = subscriptions("sync --yes");
+  ASSERT_EQ(again.exit_status, 0) << again.err;
+  EXPECT_EQ(again.out, "the app's subscriptions match app.toml (callback " + callback() + ")\n");
+}
+
+TEST_F(SubscriptionsCliTest, SyncUpdatesFieldsAndCallbacksAndRemovesWhatTheManifestLacks) {
+  emulator_->state().subscribe(kAppId, {.object = "page", .callback_url = callback(), .verify_token = "old",
+                                        .fields = {"message_reads", "messages"}});
+  emulator_->state().subscribe(kAppId, {.object = "link", .callback_url = "http://127.0.0.1:9/old",
+                                        .verify_token = "old", .fields = {"preview"}});
+  emulator_->state().subscribe(kAppId, {.object = "user", .callback_url = callback(), .verify_token = "old",
+                                        .fields = {"events"}});
+  write_manifest("page = [\"messages\", \"mention\"]\nlink = [\"preview\"]\n");
+
+  const auto applied = subscriptions("sync --yes");
+  ASSERT_EQ(applied.exit_status, 0) << applied.err;
+  EXPECT_EQ(applied.out, "callback " + callback() + "\n" +
+                             change_line('~', "link", "callback http://127.0.0.1:9/old -> " + callback()) +
+                             change_line('~', "page", "message_reads, messages -> mention, messages") +
+                             change_line('-', "user", "events") +
+                             "applied 3 change(s); the app's subscriptions match app.toml\n");
+  EXPECT_THAT(platform_subscriptions(), ::testing::ElementsAre("link " + callback() + " preview",
+                                                               "page " + callback() + " mention,messages"));
+  EXPECT_EQ(subscriptions("sync").exit_status, 0);
+}
+
+TEST_F(SubscriptionsCliTest, PlatformRefusalsSayWhatToFix) {
+  write_manifest("page = [\"messages\"]\n");
+  const auto unserved = subscriptions("sync --yes --callback-url http://127.0.0.1:9/workplace/webhook");
+  EXPECT_EQ(unserved.exit_status, 1);
+  EXPECT_THAT(unserved.err, HasSubstr("wik: subscriptions sync: subscribing page: the platform could not verify the "
+                                      "callback URL http://127.0.0.1:9/workplace/webhook (graph error 2200)"));
+
+  file("wrong-token", "not-the-verify-token\n");
+  const auto wrong_token = subscriptions("sync --yes", "WIK_APP_VERIFY_TOKEN_FILE=wrong-token");
+  EXPECT_EQ(wrong_token.exit_status, 1);
+  EXPECT_THAT(wrong_token.err, HasSubstr("could not verify the callback URL " + callback()));
+  EXPECT_THAT(wrong_token.err, Not(HasSubstr("not-the-verify-token")));
+  EXPECT_THAT(platform_subscriptions(), ::testing::IsEmpty());
+
+  const auto wrong_secret = subscriptions("list", "WIK_APP_SECRET=not-the-app-secret");
+  EXPECT_EQ(wrong_secret.exit_status, 1);
+  EXPECT_THAT(wrong_secret.err, HasSubstr("wik: subscriptions list: reading the app's subscriptions: the platform "
+                                          "refused the app access token (graph error 190)"));
+  EXPECT_THAT(wrong_secret.err, Not(HasSubstr("not-the-app-secret")));
+}
+
+TEST_F(SubscriptionsCliTest, SyncNamesWhatItNeedsBeforeCallingAnything) {
+  const auto no_manifest = subscriptions("sync");
+  EXPECT_EQ(no_manifest.exit_status, 2);
+  EXPECT_THAT(no_manifest.err, HasSubstr("app.toml"));
+
+  file("other.toml", "id = \"999\"\nname = \"Other\"\n[webhooks]\npage = [\"messages\"]\n");
+  const auto other_app = subscriptions("sync --manifest other.toml");
+  EXPECT_EQ(other_app.exit_status, 2);
+  EXPECT_THAT(other_app.err, HasSubstr("other.toml describes app 999, but app.id is 1111222233334444"));
+
+  write_manifest("page = [\"messages\"]\n");
+  const auto no_token = subscriptions("sync --yes", "WIK_APP_VERIFY_TOKEN_FILE=");
+  EXPECT_EQ(no_token.exit_status, 2);
+  EXPECT_THAT(no_token.err, HasSubstr("app.verify_token is not set"));
+  const auto no_public_url = subscriptions("sync", "WIK_SERVER_PUBLIC_URL=");
+  EXPECT_EQ(no_public_url.exit_status, 2);
+  EXPECT_THAT(no_public_url.err, HasSubstr("server.public_url is not set"));
+  const auto no_secret = subscriptions("list", "WIK_APP_SECRET=");
+  EXPECT_EQ(no_secret.exit_status, 2);
+  EXPECT_THAT(no_secret.err, HasSubstr("app.secret is not set"));
+  EXPECT_THAT(platform_subscriptions(), ::testing::IsEmpty());
+}
+
+TEST_F(SubscriptionsCliTest, DuringASecretRotationAppCallsUseTheNewSecretOnly) {
+  const auto rotating = subscriptions("list", rotation_env(kPreviousSecret));
+  EXPECT_EQ(rotating.exit_status, 0) << rotating.err;
+  const auto swapped =
+      subscriptions("list", "WIK_APP_SECRET=" + std::string(kPreviousSecret) + " " + rotation_env(kSecret));
+  EXPECT_EQ(swapped.exit_status, 1);
+  EXPECT_THAT(swapped.err, HasSubstr("graph error 190"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -183,6 +184,88 @@ TEST_F(ConfigTest, RequireAppCredentialsNamesWhatIsMissing) {
               HasError(ErrorCode::kConfig, AllOf(HasSubstr("app.id"), Not(HasSubstr("app.secret")))));
 }
 
+// A secret rotation in progress: the previous secret, and the end of its window.
+constexpr std::string_view kPreviousSecret = "0LD-s3cr3t-VALUE-fedcba9876543210";
+const TimePoint kNow = std::chrono::sys_days(std::chrono::year(2026) / 1 / 31) + std::chrono::hours(9);
+
+TEST_F(ConfigTest, ReadsASecretRotationFromFilesOrTheEnvironment) {
+  const auto previous = dir_.write_file("previous.secret", std::string(kPreviousSecret) + "\n");
+  const Variables secret{{"WIK_APP_SECRET", std::string(kSecret)}};
+  const auto from_file = load_config(
+      write_config("[app]\nprevious_secret_file = \"" + previous.string() +
+                   "\"\nprevious_secret_until = \"2026-02-03T00:00:00Z\"\n"),
+      MapEnvironment(secret), kNow);
+  ASSERT_THAT(from_file, IsOk());
+  EXPECT_EQ(from_file->app.previous_secret.expose(), kPreviousSecret);
+  EXPECT_EQ(from_file->app.previous_secret_until,
+            std::chrono::sys_days(std::chrono::year(2026) / 2 / 3) + std::chrono::seconds(0));
+
+  // A TOML date-time works as well as a string; 't' and 'z' in either case.
+  const auto toml_time = load_config(
+      write_config("[app]\nprevious_secret_file = \"" + previous.string() +
+                   "\"\nprevious_secret_until = 2026-02-01T12:30:00Z\n"),
+      MapEnvironment(secret), kNow);
+  ASSERT_THAT(toml_time, IsOk());
+  EXPECT_EQ(toml_time->app.previous_secret_until,
+            std::chrono::sys_days(std::chrono::year(2026) / 2 / 1) + std::chrono::hours(12) + std::chrono::minutes(30));
+
+  Variables environment = secret;
+  environment["WIK_APP_PREVIOUS_SECRET"] = std::string(kPreviousSecret);
+  environment["WIK_APP_PREVIOUS_SECRET_UNTIL"] = "2026-02-07t09:00:00z";  // exactly the longest window
+  const auto from_environment = load_config(std::nullopt, MapEnvironment(environment), kNow);
+  ASSERT_THAT(from_environment, IsOk());
+  EXPECT_EQ(from_environment->app.previous_secret.expose(), kPreviousSecret);
+  EXPECT_EQ(from_environment->app.previous_secret_until, kNow + kMaxSecretRotationWindow);
+}
+
+TEST_F(ConfigTest, TheRotationWindowIsBoundedAndCheckedWhenLoading) {
+  Variables environment{{"WIK_APP_SECRET", std::string(kSecret)},
+                        {"WIK_APP_PREVIOUS_SECRET", std::string(kPreviousSecret)},
+                        {"WIK_APP_PREVIOUS_SECRET_UNTIL", "2026-02-07T09:00:01Z"}};
+  EXPECT_THAT(load_config(std::nullopt, MapEnvironment(environment), kNow),
+              HasError(ErrorCode::kConfig,
+                       AllOf(HasSubstr("app.previous_secret_until: expected a time at most 7 days ahead, got "
+                                       "\"2026-02-07T09:00:01Z\" (from WIK_APP_PREVIOUS_SECRET_UNTIL)"),
+                             Not(HasSubstr(std::string(kPreviousSecret))))));
+  // A window that has closed loads: the previous secret is then simply no longer accepted.
+  environment["WIK_APP_PREVIOUS_SECRET_UNTIL"] = "2026-01-01T00:00:00Z";
+  EXPECT_THAT(load_config(std::nullopt, MapEnvironment(environment), kNow), IsOk());
+}
+
+TEST_F(ConfigTest, IncomingSecretsAreTheSecretThenThePreviousOneUntilItsWindowCloses) {
+  Config config;
+  EXPECT_TRUE(incoming_app_secrets(config, kNow).empty());
+  config.app.secret = Secret(std::string(kSecret));
+  auto secrets = incoming_app_secrets(config, kNow);
+  ASSERT_EQ(secrets.size(), 1u);
+  EXPECT_EQ(secrets[0].expose(), kSecret);
+
+  config.app.previous_secret = Secret(std::string(kPreviousSecret));
+  config.app.previous_secret_until = kNow + std::chrono::hours(1);
+  secrets = incoming_app_secrets(config, kNow);
+  ASSERT_EQ(secrets.size(), 2u);
+  EXPECT_EQ(secrets[0].expose(), kSecret);
+  EXPECT_EQ(secrets[1].expose(), kPreviousSecret);
+  EXPECT_EQ(incoming_app_secrets(config, kNow + std::chrono::minutes(59)).size(), 2u);
+  EXPECT_EQ(incoming_app_secrets(config, kNow + std::chrono::hours(1)).size(), 1u) << "the window's end is excluded";
+  EXPECT_TRUE(config_warnings(config, kNow).empty());
+}
+
+TEST_F(ConfigTest, APreviousSecretPastItsWindowIsAWarningNamingWhatToRemove) {
+  const auto config =
+      load_config(std::nullopt,
+                  MapEnvironment(Variables{{"WIK_APP_SECRET", std::string(kSecret)},
+                                           {"WIK_APP_PREVIOUS_SECRET", std::string(kPreviousSecret)},
+                                           {"WIK_APP_PREVIOUS_SECRET_UNTIL", "2026-01-30T00:00:00Z"}}),
+                  kNow);
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(incoming_app_secrets(*config, kNow).size(), 1u);
+  const auto warnings = config_warnings(*config, kNow);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], AllOf(HasSubstr("ended at 2026-01-30T00:00:00Z"), HasSubstr("remove app.previous_secret"),
+                                 Not(HasSubstr(std::string(kPreviousSecret))), Not(HasSubstr(std::string(kSecret)))));
+}
+
 // Runs a test body in `dir` and returns to the previous working directory afterwards.
 class WorkingDirectory {
  public:
@@ -334,6 +417,33 @@ INSTANTIATE_TEST_SUITE_P(
         Rejected{"SecretInBothVariables", "",
                  {{"WIK_APP_SECRET", kSecretText}, {"WIK_APP_SECRET_FILE", "@DIR@/app.secret"}}, {{"app.secret", kSecretText}},
                  {"app.secret: set WIK_APP_SECRET or WIK_APP_SECRET_FILE, not both"}},
+        Rejected{"PreviousSecretWithoutItsEnd", "", {{"WIK_APP_SECRET", "new"}, {"WIK_APP_PREVIOUS_SECRET", kSecretText}}, {},
+                 {"app.previous_secret_until: required when app.previous_secret is set", "at most 7 days ahead"}},
+        Rejected{"RotationEndWithoutAPreviousSecret", "[app]\nprevious_secret_until = \"2026-02-01T00:00:00Z\"\n", {}, {},
+                 {"app.previous_secret_until: set without app.previous_secret", "(from @DIR@/wik.toml:2)"}},
+        Rejected{"RotationEndNotUtc", "", {{"WIK_APP_PREVIOUS_SECRET_UNTIL", "2026-02-01T00:00:00+01:00"}}, {},
+                 {R"(app.previous_secret_until: expected an RFC 3339 UTC time such as 2026-02-01T00:00:00Z, got "2026-02-01T00:00:00+01:00")"}},
+        Rejected{"RotationEndNotADate", "", {{"WIK_APP_PREVIOUS_SECRET_UNTIL", "2026-02-30T00:00:00Z"}}, {},
+                 {R"(app.previous_secret_until: expected an RFC 3339 UTC time)", "2026-02-30"}},
+        Rejected{"RotationEndNotATime", "[app]\nprevious_secret_until = \"2026-02-01 25:00\"\n", {}, {},
+                 {R"(app.previous_secret_until: expected an RFC 3339 UTC time)", "(from @DIR@/wik.toml:2)"}},
+        Rejected{"RotationEndAsALocalTomlTime", "[app]\nprevious_secret_until = 2026-02-01T00:00:00\n", {}, {},
+                 {R"(app.previous_secret_until: expected an RFC 3339 UTC time)", R"(got "2026-02-01T00:00:00")"}},
+        Rejected{"RotationEndAsAnInteger", "[app]\nprevious_secret_until = 1764370000\n", {}, {},
+                 {"app.previous_secret_until: expected an RFC 3339 UTC time such as 2026-02-01T00:00:00Z, got an integer"}},
+        Rejected{"RotationEndTooFarAhead", "",
+                 {{"WIK_APP_SECRET", "new"}, {"WIK_APP_PREVIOUS_SECRET", kSecretText},
+                  {"WIK_APP_PREVIOUS_SECRET_UNTIL", "2999-01-01T00:00:00Z"}}, {},
+                 {"app.previous_secret_until: expected a time at most 7 days ahead", "(from WIK_APP_PREVIOUS_SECRET_UNTIL)"}},
+        Rejected{"PreviousSecretWithoutTheSecret", "",
+                 {{"WIK_APP_PREVIOUS_SECRET", kSecretText}, {"WIK_APP_PREVIOUS_SECRET_UNTIL", "2000-01-01T00:00:00Z"}}, {},
+                 {"app.previous_secret: set without app.secret"}},
+        Rejected{"PreviousSecretSameAsTheSecret", "[app]\nprevious_secret_file = \"@DIR@/old\"\nprevious_secret_until = \"2000-01-01T00:00:00Z\"\n",
+                 {{"WIK_APP_SECRET", kSecretText}}, {{"old", kSecretText + "\n"}},
+                 {"app.previous_secret: the same as app.secret"}},
+        Rejected{"InlinePreviousSecret", "[app]\nprevious_secret = \"" + kSecretText + "\"\n", {}, {},
+                 {"app.previous_secret: secrets are not accepted in the configuration file", "app.previous_secret_file",
+                  "WIK_APP_PREVIOUS_SECRET"}},
         Rejected{"PostgresWithoutUrl", "[store]\nengine = \"postgres\"\n", {}, {},
                  {"store.postgres_url: required when store.engine is postgres", "WIK_STORE_POSTGRES_URL"}}),
     [](const ::testing::TestParamInfo<Rejected>& param) { return param.param.name; });

@@ -182,6 +182,21 @@ TEST_F(DeauthorizationTest, DuringASecretRotationTheOldSecretStillVerifies) {
   EXPECT_THAT(rotating.handle(signed_request(payload(), "neither")), HasError(ErrorCode::kBadSignature));
 }
 
+TEST_F(DeauthorizationTest, TheOldSecretVerifiesOnlyUntilTheRotationEnds) {
+  Deauthorizer rotating(*store_, {Secret(kSecret), Secret(kOldSecret)}, clock_,
+                        {.previous_secrets_until = clock_.now() + std::chrono::hours(1)});
+  clock_.advance(std::chrono::minutes(59));
+  EXPECT_THAT(rotating.handle(signed_request(payload(), kOldSecret)), IsOk());
+  install("100043");
+  auto other = payload();
+  other["community_id"] = "100043";
+  clock_.advance(std::chrono::minutes(1));
+  EXPECT_THAT(rotating.handle(signed_request(other, kOldSecret)), HasError(ErrorCode::kBadSignature));
+  EXPECT_EQ(installation("100043").state, store::InstallState::kActive);
+  EXPECT_THAT(rotating.handle(signed_request(other, kSecret)), IsOk());
+  EXPECT_EQ(installation("100043").state, store::InstallState::kRevoked);
+}
+
 TEST(SignedRequestFromBodyTest, ReadsFormAndJsonBodies) {
   EXPECT_EQ(signed_request_from_body("application/x-www-form-urlencoded", "a=1&signed_request=abc.def").value(),
             "abc.def");

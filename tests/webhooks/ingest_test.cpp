@@ -235,6 +235,23 @@ TEST_F(IngestTest, DuringASecretRotationTheOldSecretStillVerifies) {
   EXPECT_EQ(post(page_delivery({chat_item("mid.1", 111, "help")})).status, 200u);
 }
 
+TEST_F(IngestTest, TheOldSecretVerifiesOnlyUntilTheRotationEnds) {
+  const Secret current("new-secret-0123456789");
+  start({.app_secrets = {current, Secret(kSecret)},
+         .previous_secrets_until = clock_.now() + std::chrono::hours(1),
+         .clock = &clock_});
+  clock_.advance(std::chrono::minutes(59));
+  EXPECT_EQ(post(page_delivery({chat_item("mid.1", 111, "help")})).status, 200u);
+  clock_.advance(std::chrono::minutes(1));
+  EXPECT_EQ(post(page_delivery({chat_item("mid.2", 111, "help")})).status, 403u);
+  const std::string body = page_delivery({chat_item("mid.3", 111, "help")});
+  EXPECT_EQ(post(body, core::sign_hub_signature(core::HubAlgorithm::kSha256, current, body),
+                 core::sign_hub_signature(core::HubAlgorithm::kSha1, current, body))
+                .status,
+            200u);
+  EXPECT_EQ(drain().size(), 2u);  // mid.1 and mid.3
+}
+
 TEST_F(IngestTest, MalformedAndOversizedDeliveriesGetA4xx) {
   EXPECT_EQ(post("{not json").status, 400u);
   EXPECT_EQ(post(R"({"object":"page"})").status, 400u);
