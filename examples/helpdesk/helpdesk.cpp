@@ -1,7 +1,5 @@
 #include "helpdesk.h"
 
-#include <wik/messenger_profile.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -19,30 +17,8 @@ using wik::Context;
 using wik::Reply;
 using wik::Result;
 
-constexpr std::string_view kGetStarted = "GET_STARTED";
 constexpr std::array<std::string_view, 4> kCategories = {"hardware", "software", "access", "other"};
-// The locales the bot's greeting is set for in the messenger profile, with the catalog they use.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kProfileLocales = {
-    {{"fr_FR", "fr"}, {"de_DE", "de"}, {"es_ES", "es"}, {"pt_BR", "pt"}, {"ja_JP", "ja"}}};
 constexpr std::size_t kMaxAnswerBytes = 1500;
-
-// The helpdesk's own rows: who has talked to the bot (so the first message gets the greeting).
-constexpr const char* kPeopleSchema =
-    "CREATE TABLE IF NOT EXISTS helpdesk_people (community_id TEXT NOT NULL, person_id TEXT NOT NULL,"
-    " PRIMARY KEY (community_id, person_id))";
-
-// Texts in one person's language.
-class Say {
- public:
-  Say(const wik::Catalogs& catalogs, std::string locale) : catalogs_(catalogs), locale_(std::move(locale)) {}
-  std::string operator()(std::string_view key, const wik::MessageArgs& args = {}) const {
-    return catalogs_.text(locale_, key, args);
-  }
-
- private:
-  const wik::Catalogs& catalogs_;
-  std::string locale_;
-};
 
 std::string lower_ascii(std::string_view text) {
   std::string out(text);
@@ -68,11 +44,11 @@ std::optional<std::int64_t> ticket_number(std::string_view text) {
 }
 
 struct Command {
-  enum Kind { kHelp, kList, kStatus, kClose, kNotUnderstood, kNewTicket } kind = kNewTicket;
+  enum Kind { kList, kStatus, kClose, kNotUnderstood, kNewTicket } kind = kNewTicket;
   std::int64_t number = 0;
 };
 
-Command parse_command(const std::string& text, const Say& say) {
+Command parse_command(const std::string& text, const Context& context) {
   std::istringstream words(lower_ascii(text));
   std::string first;
   std::string second;
@@ -80,14 +56,14 @@ Command parse_command(const std::string& text, const Say& say) {
   words >> first >> second >> rest;
   if (first.empty()) return {Command::kNotUnderstood};
   const bool one_word = second.empty();
-  if (one_word && is_one_of(first, say("wik.help.words"))) return {Command::kHelp};
-  if (one_word && (is_one_of(first, say("helpdesk.words.list")) || is_one_of(first, say("helpdesk.words.status")))) {
+  if (one_word && (is_one_of(first, context.text("helpdesk.words.list")) ||
+                   is_one_of(first, context.text("helpdesk.words.status")))) {
     return {Command::kList};
   }
   const bool numbered = !second.empty() && rest.empty();
   for (const auto& [words_key, kind] : {std::pair{"helpdesk.words.status", Command::kStatus},
                                         std::pair{"helpdesk.words.close", Command::kClose}}) {
-    if (!is_one_of(first, say(words_key))) continue;
+    if (!is_one_of(first, context.text(words_key))) continue;
     const auto number = numbered ? ticket_number(second) : std::nullopt;
     if (!number) return {Command::kNotUnderstood};
     return {kind, *number};
@@ -103,72 +79,55 @@ class Helpdesk {
   asio::awaitable<Result<void>> on_message(Context& context, const wik::Message& message);
   asio::awaitable<Result<void>> on_postback(Context& context, const wik::Postback& postback);
   asio::awaitable<Result<void>> on_mention(Context& context, const wik::Mention& mention);
-  asio::awaitable<Result<void>> on_install(Context& context, const wik::Install& install);
   asio::awaitable<Result<wik::AdminPage>> tickets_page(wik::AdminContext& admin, const wik::AdminRequest& request);
 
  private:
-  asio::awaitable<Result<void>> on_payload(Context& context, const Say& say, const std::string& person,
-                                           std::string_view payload);
-  asio::awaitable<Result<void>> greet(Context& context, const Say& say, const std::string& person);
-  asio::awaitable<Result<void>> open_from_chat(Context& context, const Say& say, const std::string& person,
-                                               const std::string& text);
-  asio::awaitable<Result<void>> list(Context& context, const Say& say, const std::string& person);
-  asio::awaitable<Result<void>> status(Context& context, const Say& say, std::int64_t number);
-  asio::awaitable<Result<void>> close(Context& context, const Say& say, const std::string& person, std::int64_t number);
-  asio::awaitable<Result<void>> help(Context& context, const Say& say);
-  asio::awaitable<Result<void>> not_understood(Context& context, const Say& say);
+  asio::awaitable<Result<void>> on_payload(Context& context, const std::string& person, std::string_view payload);
+  asio::awaitable<Result<void>> open_from_chat(Context& context, const std::string& person, const std::string& text);
+  asio::awaitable<Result<void>> list(Context& context, const std::string& person);
+  asio::awaitable<Result<void>> status(Context& context, std::int64_t number);
+  asio::awaitable<Result<void>> close(Context& context, const std::string& person, std::int64_t number);
   asio::awaitable<Result<wik::AdminPage>> answer(wik::AdminContext& admin, const wik::AdminRequest& request);
   asio::awaitable<std::string> locale_of(Context& context, const std::string& person);
 
   std::string ticket_url(const std::string& community_id, std::int64_t number) const {
     return settings_.public_url + "/admin/tickets?community=" + community_id + "&number=" + std::to_string(number);
   }
-  std::string state_text(const Say& say, const std::string& state) const { return say("helpdesk.state." + state); }
 
-  wik::Catalogs catalogs_;
+  wik::Catalogs catalogs_;  // for texts to a person other than the event's (the admin page's answers)
   Settings settings_;
 };
 
+// The quick reply every answer offers: the person's open tickets.
+Reply& with_list(Reply& reply, const Context& context) {
+  return reply.quick_reply(context.text("helpdesk.quick.list"), "LIST");
+}
+
 asio::awaitable<Result<void>> Helpdesk::on_message(Context& context, const wik::Message& message) {
-  const std::string locale = co_await context.locale();
-  const Say say(catalogs_, locale);
   if (message.quick_reply_payload) {
-    co_return co_await on_payload(context, say, message.sender_id, *message.quick_reply_payload);
+    co_return co_await on_payload(context, message.sender_id, *message.quick_reply_payload);
   }
-  std::string remember = "INSERT INTO helpdesk_people (community_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-  wik::DataValues person{message.sender_id};
-  auto first_time = co_await context.data().execute(std::move(remember), std::move(person));
-  if (!first_time.ok()) co_return first_time.error();
-  const Command command = parse_command(message.text, say);
-  if (*first_time == 1 && command.kind != Command::kNewTicket) co_return co_await greet(context, say, message.sender_id);
-  if (*first_time == 1) {
-    if (auto greeted = co_await greet(context, say, message.sender_id); !greeted.ok()) co_return greeted.error();
-  }
+  const Command command = parse_command(message.text, context);
   switch (command.kind) {
-    case Command::kHelp: co_return co_await help(context, say);
-    case Command::kList: co_return co_await list(context, say, message.sender_id);
-    case Command::kStatus: co_return co_await status(context, say, command.number);
-    case Command::kClose: co_return co_await close(context, say, message.sender_id, command.number);
-    case Command::kNotUnderstood: co_return co_await not_understood(context, say);
+    case Command::kList: co_return co_await list(context, message.sender_id);
+    case Command::kStatus: co_return co_await status(context, command.number);
+    case Command::kClose: co_return co_await close(context, message.sender_id, command.number);
+    case Command::kNotUnderstood: co_return co_await context.not_understood();
     case Command::kNewTicket: break;
   }
-  co_return co_await open_from_chat(context, say, message.sender_id, message.text);
+  co_return co_await open_from_chat(context, message.sender_id, message.text);
 }
 
 asio::awaitable<Result<void>> Helpdesk::on_postback(Context& context, const wik::Postback& postback) {
-  const std::string locale = co_await context.locale();
-  const Say say(catalogs_, locale);
-  co_return co_await on_payload(context, say, postback.sender_id, postback.payload);
+  co_return co_await on_payload(context, postback.sender_id, postback.payload);
 }
 
-// Payloads: GET_STARTED, HELP, LIST, CAT:<number>:<category>, CLOSE:<number>.
-asio::awaitable<Result<void>> Helpdesk::on_payload(Context& context, const Say& say, const std::string& person,
+// Payloads: LIST, CAT:<number>:<category>, CLOSE:<number> (the kit answers Get Started and Help).
+asio::awaitable<Result<void>> Helpdesk::on_payload(Context& context, const std::string& person,
                                                    std::string_view payload) {
-  if (payload == kGetStarted) co_return co_await greet(context, say, person);
-  if (payload == "HELP") co_return co_await help(context, say);
-  if (payload == "LIST") co_return co_await list(context, say, person);
+  if (payload == "LIST") co_return co_await list(context, person);
   if (payload.starts_with("CLOSE:")) {
-    if (const auto number = ticket_number(payload.substr(6))) co_return co_await close(context, say, person, *number);
+    if (const auto number = ticket_number(payload.substr(6))) co_return co_await close(context, person, *number);
   }
   if (payload.starts_with("CAT:")) {
     const std::string_view rest = payload.substr(4);
@@ -177,143 +136,90 @@ asio::awaitable<Result<void>> Helpdesk::on_payload(Context& context, const Say& 
     const std::string category(colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1));
     if (number && std::ranges::find(kCategories, category) != kCategories.end()) {
       auto filed = co_await set_category(context.data(), person, *number, category);
-      if (!filed.ok() && filed.error().code() == wik::ErrorCode::kNotFound) co_return co_await not_understood(context, say);
+      if (!filed.ok() && filed.error().code() == wik::ErrorCode::kNotFound) co_return co_await context.not_understood();
       if (!filed.ok()) co_return filed.error();
-      auto reply = Reply::text(say("helpdesk.filed", {{"number", std::to_string(*number)},
-                                                      {"category", say("helpdesk.category." + category)}}))
-                       .link_button(say("helpdesk.open_link"), ticket_url(context.community_id(), *number))
-                       .quick_reply(say("helpdesk.quick.list"), "LIST")
-                       .quick_reply(say("wik.quick.help"), "HELP");
-      co_return co_await context.reply(reply);
+      auto reply = Reply::text(context.text("helpdesk.filed", {{"number", std::to_string(*number)},
+                                                                {"category", context.text("helpdesk.category." + category)}}))
+                       .link_button(context.text("helpdesk.open_link"), ticket_url(context.community_id(), *number));
+      co_return co_await context.reply(with_list(reply, context));
     }
   }
-  co_return co_await not_understood(context, say);
+  co_return co_await context.not_understood();
 }
 
-asio::awaitable<Result<void>> Helpdesk::greet(Context& context, const Say& say, const std::string& person) {
-  std::string path = "/" + person;
-  std::vector<std::pair<std::string, std::string>> fields{{"fields", "first_name"}};
-  std::optional<boost::json::value> no_body;
-  auto profile = co_await context.graph(verb::get, std::move(path), std::move(fields), std::move(no_body));
-  std::string name;
-  if (profile.ok() && profile->is_object()) {
-    if (const auto* first = profile->as_object().if_contains("first_name"); first && first->is_string()) {
-      name = std::string(first->as_string());
-    }
-  }
-  auto reply = Reply::text(say("wik.greeting", {{"name", name}, {"bot", say("helpdesk.name")}, {"what", say("helpdesk.what")}}))
-                   .quick_reply(say("helpdesk.quick.list"), "LIST")
-                   .quick_reply(say("wik.quick.help"), "HELP");
-  co_return co_await context.reply(reply);
-}
-
-asio::awaitable<Result<void>> Helpdesk::open_from_chat(Context& context, const Say& say, const std::string& person,
+asio::awaitable<Result<void>> Helpdesk::open_from_chat(Context& context, const std::string& person,
                                                        const std::string& text) {
   const std::string no_post;
   auto ticket = co_await open_ticket(context.data(), person, text, no_post);
   if (!ticket.ok()) co_return ticket.error();
   const std::string number = std::to_string(ticket->number);
-  auto reply = Reply::text(say("helpdesk.ask_category", {{"number", number}, {"title", ticket->title}}));
+  auto reply = Reply::text(context.text("helpdesk.ask_category", {{"number", number}, {"title", ticket->title}}));
   for (const std::string_view category : kCategories) {
-    reply.quick_reply(say("helpdesk.category." + std::string(category)), "CAT:" + number + ":" + std::string(category));
+    reply.quick_reply(context.text("helpdesk.category." + std::string(category)),
+                      "CAT:" + number + ":" + std::string(category));
   }
   co_return co_await context.reply(reply);
 }
 
-asio::awaitable<Result<void>> Helpdesk::list(Context& context, const Say& say, const std::string& person) {
+asio::awaitable<Result<void>> Helpdesk::list(Context& context, const std::string& person) {
   auto tickets = co_await list_tickets(context.data(), person, true);
   if (!tickets.ok()) co_return tickets.error();
   if (tickets->empty()) {
-    auto reply = Reply::text(say("helpdesk.list.none")).quick_reply(say("wik.quick.help"), "HELP");
-    co_return co_await context.reply(reply);
+    const Reply none = Reply::text(context.text("helpdesk.list.none"));
+    co_return co_await context.reply(none);
   }
-  std::string text = say("helpdesk.list.header", {{"count", static_cast<std::int64_t>(tickets->size())}});
+  std::string text = context.text("helpdesk.list.header", {{"count", static_cast<std::int64_t>(tickets->size())}});
   for (const Ticket& ticket : *tickets) {
-    text += "\n" + say("helpdesk.list.item", {{"number", std::to_string(ticket.number)},
-                                              {"title", ticket.title},
-                                              {"state", state_text(say, ticket.state)}});
+    text += "\n" + context.text("helpdesk.list.item", {{"number", std::to_string(ticket.number)},
+                                                       {"title", ticket.title},
+                                                       {"state", context.text("helpdesk.state." + ticket.state)}});
   }
-  std::vector<std::string> pieces = Reply::split_text(text);
+  std::vector<Reply> pieces = Reply::texts(text);
   for (std::size_t i = 0; i + 1 < pieces.size(); ++i) {
-    const Reply piece = Reply::text(std::move(pieces[i]));
-    auto sent = co_await context.reply(piece);
+    auto sent = co_await context.reply(pieces[i]);
     if (!sent.ok()) co_return sent.error();
   }
-  auto last = Reply::text(std::move(pieces.back()));
+  Reply& last = pieces.back();
   for (std::size_t i = 0; i < std::min<std::size_t>(tickets->size(), 3); ++i) {
     const std::string number = std::to_string((*tickets)[i].number);
-    last.quick_reply(say("helpdesk.quick.close", {{"number", number}}), "CLOSE:" + number);
+    last.quick_reply(context.text("helpdesk.quick.close", {{"number", number}}), "CLOSE:" + number);
   }
   co_return co_await context.reply(last);
 }
 
-asio::awaitable<Result<void>> Helpdesk::status(Context& context, const Say& say, std::int64_t number) {
+asio::awaitable<Result<void>> Helpdesk::status(Context& context, std::int64_t number) {
   auto ticket = co_await find_ticket(context.data(), number);
   const std::string shown = std::to_string(number);
   if (!ticket.ok() && ticket.error().code() != wik::ErrorCode::kNotFound) co_return ticket.error();
-  auto reply = ticket.ok() ? Reply::text(say("helpdesk.status", {{"number", shown},
-                                                                   {"title", ticket->title},
-                                                                   {"state", state_text(say, ticket->state)}}))
-                           : Reply::text(say("helpdesk.no_such_ticket", {{"number", shown}}));
-  reply.quick_reply(say("helpdesk.quick.list"), "LIST");
-  co_return co_await context.reply(reply);
+  auto reply = Reply::text(ticket.ok() ? context.text("helpdesk.status",
+                                                      {{"number", shown},
+                                                       {"title", ticket->title},
+                                                       {"state", context.text("helpdesk.state." + ticket->state)}})
+                                       : context.text("helpdesk.no_such_ticket", {{"number", shown}}));
+  co_return co_await context.reply(with_list(reply, context));
 }
 
-asio::awaitable<Result<void>> Helpdesk::close(Context& context, const Say& say, const std::string& person,
-                                              std::int64_t number) {
+asio::awaitable<Result<void>> Helpdesk::close(Context& context, const std::string& person, std::int64_t number) {
   auto closed = co_await close_ticket(context.data(), person, number);
   const std::string shown = std::to_string(number);
   if (!closed.ok() && closed.error().code() != wik::ErrorCode::kNotFound) co_return closed.error();
-  auto reply = Reply::text(closed.ok() ? say("helpdesk.closed", {{"number", shown}})
-                                       : say("helpdesk.no_such_ticket", {{"number", shown}}))
-                   .quick_reply(say("helpdesk.quick.list"), "LIST");
-  co_return co_await context.reply(reply);
-}
-
-asio::awaitable<Result<void>> Helpdesk::help(Context& context, const Say& say) {
-  const std::string text = say("wik.help", {{"what", say("helpdesk.what")}}) + "\n" + say("helpdesk.commands") + "\n" +
-                           say("wik.help.support", {{"support", settings_.support_contact}});
-  auto reply = Reply::text(text).quick_reply(say("helpdesk.quick.list"), "LIST");
-  co_return co_await context.reply(reply);
-}
-
-asio::awaitable<Result<void>> Helpdesk::not_understood(Context& context, const Say& say) {
-  auto reply = Reply::text(say("wik.not_understood"))
-                   .quick_reply(say("wik.quick.help"), "HELP")
-                   .quick_reply(say("helpdesk.quick.list"), "LIST");
-  co_return co_await context.reply(reply);
+  auto reply = Reply::text(closed.ok() ? context.text("helpdesk.closed", {{"number", shown}})
+                                       : context.text("helpdesk.no_such_ticket", {{"number", shown}}));
+  co_return co_await context.reply(with_list(reply, context));
 }
 
 asio::awaitable<Result<void>> Helpdesk::on_mention(Context& context, const wik::Mention& mention) {
   auto ticket = co_await open_ticket(context.data(), mention.from_id, mention.message, mention.post_id);
   if (!ticket.ok()) co_return ticket.error();
   const std::string locale = co_await locale_of(context, mention.from_id);
-  const Say say(catalogs_, locale);
   std::string path = "/" + mention.post_id + "/comments";
   std::optional<boost::json::value> comment = boost::json::object{
-      {"message", say("helpdesk.mention.comment", {{"number", std::to_string(ticket->number)},
-                                                   {"url", ticket_url(context.community_id(), ticket->number)}})}};
+      {"message", catalogs_.text(locale, "helpdesk.mention.comment",
+                                 {{"number", std::to_string(ticket->number)},
+                                  {"url", ticket_url(context.community_id(), ticket->number)}})}};
   std::vector<std::pair<std::string, std::string>> no_query;
   auto posted = co_await context.graph(verb::post, std::move(path), std::move(no_query), std::move(comment));
   if (!posted.ok()) co_return posted.error();
-  co_return wik::ok_result();
-}
-
-// Sets the bot's Get Started button and its greeting in each language (the review guidelines).
-asio::awaitable<Result<void>> Helpdesk::on_install(Context& context, const wik::Install&) {
-  wik::MessengerProfile profile;
-  profile.get_started(std::string(kGetStarted));
-  profile.greeting("default", catalogs_.text(catalogs_.default_locale(), "helpdesk.profile_greeting"));
-  for (const auto& [platform_locale, catalog] : kProfileLocales) {
-    profile.greeting(std::string(platform_locale), catalogs_.text(catalog, "helpdesk.profile_greeting"));
-  }
-  auto body = profile.body();
-  if (!body.ok()) co_return body.error();
-  std::string path = "/me/messenger_profile";
-  std::optional<boost::json::value> json = std::move(*body);
-  std::vector<std::pair<std::string, std::string>> no_query;
-  auto set = co_await context.graph(verb::post, std::move(path), std::move(no_query), std::move(json));
-  if (!set.ok()) co_return set.error();
   co_return wik::ok_result();
 }
 
@@ -334,7 +240,7 @@ asio::awaitable<std::string> Helpdesk::locale_of(Context& context, const std::st
 
 asio::awaitable<Result<wik::AdminPage>> Helpdesk::tickets_page(wik::AdminContext& admin, const wik::AdminRequest& request) {
   if (request.post) co_return co_await answer(admin, request);
-  const Say say(catalogs_, catalogs_.default_locale());
+  const auto say = [this](std::string_view key) { return catalogs_.text(catalogs_.default_locale(), key); };
   auto communities = co_await admin.communities();
   if (!communities.ok()) co_return communities.error();
   std::string body;
@@ -376,7 +282,7 @@ asio::awaitable<Result<wik::AdminPage>> Helpdesk::tickets_page(wik::AdminContext
       }
       body += "<tr id=\"" + anchor + "\"><td>" + number + "</td><td>" + wik::html_escape(ticket.title) + "</td><td>" +
               wik::html_escape(ticket.category.empty() ? "—" : say("helpdesk.category." + ticket.category)) +
-              "</td><td>" + wik::html_escape(state_text(say, ticket.state)) + "</td><td>" + answer_cell + "</td></tr>\n";
+              "</td><td>" + wik::html_escape(say("helpdesk.state." + ticket.state)) + "</td><td>" + answer_cell + "</td></tr>\n";
     }
     body += "</tbody></table>\n";
   }
@@ -396,11 +302,10 @@ asio::awaitable<Result<wik::AdminPage>> Helpdesk::answer(wik::AdminContext& admi
   auto ticket = co_await answer_ticket((*context)->data(), *number, text);
   if (!ticket.ok()) co_return ticket.error();
   const std::string locale = co_await locale_of(**context, ticket->requester_id);
-  const Say say(catalogs_, locale);
-  auto reply = Reply::text(say("helpdesk.answer", {{"number", std::to_string(*number)}, {"text", text}}))
-                   .quick_reply(say("helpdesk.quick.close", {{"number", std::to_string(*number)}}),
-                                "CLOSE:" + std::to_string(*number))
-                   .quick_reply(say("helpdesk.quick.list"), "LIST");
+  const std::string shown = std::to_string(*number);
+  auto reply = Reply::text(catalogs_.text(locale, "helpdesk.answer", {{"number", shown}, {"text", text}}))
+                   .quick_reply(catalogs_.text(locale, "helpdesk.quick.close", {{"number", shown}}), "CLOSE:" + shown)
+                   .quick_reply(catalogs_.text(locale, "helpdesk.quick.list"), "LIST");
   std::string requester = ticket->requester_id;
   auto sent = co_await (*context)->send(std::move(requester), reply);
   if (!sent.ok()) co_return sent.error();
@@ -410,16 +315,21 @@ asio::awaitable<Result<wik::AdminPage>> Helpdesk::answer(wik::AdminContext& admi
 }  // namespace
 
 void install_helpdesk(wik::App& app, wik::Catalogs catalogs, Settings settings) {
+  wik::Bot bot{.catalogs = catalogs,
+               .name_key = "helpdesk.name",
+               .what_key = "helpdesk.what",
+               .greeting_key = "helpdesk.profile_greeting",
+               .help_key = "helpdesk.commands",
+               .support_contact = settings.support_contact,
+               .menu = {{"helpdesk.quick.list", "LIST"}}};
   auto helpdesk = std::make_shared<Helpdesk>(std::move(catalogs), std::move(settings));
   app.name("Helpdesk")
+      .bot(std::move(bot))
       .schema(kSchema)
-      .schema(kPeopleSchema)
       .register_table(kTicketsTable, "community_id")
-      .register_table("helpdesk_people", "community_id")
       .on_message([helpdesk](Context& c, const wik::Message& m) { return helpdesk->on_message(c, m); })
       .on_postback([helpdesk](Context& c, const wik::Postback& p) { return helpdesk->on_postback(c, p); })
       .on_mention([helpdesk](Context& c, const wik::Mention& m) { return helpdesk->on_mention(c, m); })
-      .on_install([helpdesk](Context& c, const wik::Install& i) { return helpdesk->on_install(c, i); })
       .admin_page("/admin/tickets", "Tickets", [helpdesk](wik::AdminContext& a, const wik::AdminRequest& r) {
         return helpdesk->tickets_page(a, r);
       });

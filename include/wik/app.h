@@ -19,6 +19,7 @@
 #pragma once
 
 #include <wik/admin.h>
+#include <wik/bot.h>
 #include <wik/config.h>
 #include <wik/context.h>
 #include <wik/events.h>
@@ -61,6 +62,10 @@ class App {
   // After an uninstall revoked the install; the context can no longer call the Graph API and
   // the community's data is being purged.
   App& on_uninstall(Handler<Uninstall> handler);
+
+  // Gives the bot the platform's review-guideline manners (include/wik/bot.h): greeting, help,
+  // messenger profile at install, texts in each person's language.
+  App& bot(Bot bot);
 
   // Adds the app's own schema: statements separated by ';' in the common subset of SQLite and
   // PostgreSQL SQL, written to be re-run at every start (CREATE TABLE IF NOT EXISTS ...).

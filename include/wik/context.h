@@ -4,11 +4,13 @@
 // (signed with a fresh appsecret_proof each call), Work Chat messages to its people, and the app's
 // own rows of that community (data.h). Nothing reached through it belongs to another community.
 // The install is looked up at each use, so a handler still running after an uninstall can no
-// longer call the Graph API (kUnauthenticated). A Context lives as long as the handler call it
+// longer call the Graph API (kUnauthenticated). Texts come in the language of the person the event
+// came from: the kit reads their platform locale before the handler runs. A Context lives as long as the handler call it
 // was given to; its methods are called from that handler's coroutine only.
 #pragma once
 
 #include <wik/data.h>
+#include <wik/i18n.h>
 #include <wik/reply.h>
 #include <wik/result.h>
 
@@ -18,6 +20,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,6 +42,12 @@ class Context {
   // The platform locale (e.g. "fr_CA") of the person the event came from, read from the Graph
   // API once and cached; "" when unknown or when the event came from no person.
   virtual boost::asio::awaitable<std::string> locale() = 0;
+  // Message `key` of the app's catalogs (App::bot) in the language of the person the event came
+  // from (the default locale when none, or when the app set no Bot), formatted with `args`.
+  virtual std::string text(std::string_view key, const MessageArgs& args = {}) const = 0;
+  // Replies with the friendly answer to input the bot does not understand, with quick replies to
+  // try again (Help and the Bot's menu).
+  virtual boost::asio::awaitable<Result<void>> not_understood() = 0;
   // Calls the Graph API as this community and returns the JSON.
   virtual boost::asio::awaitable<Result<boost::json::value>> graph(
       boost::beast::http::verb method, std::string path, std::vector<std::pair<std::string, std::string>> query = {},

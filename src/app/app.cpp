@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "admin/admin_pages.h"
+#include "app/bot_manners.h"
 #include "app/community_context.h"
 #include "app/database.h"
 #include "app/events.h"
@@ -61,12 +62,20 @@ asio::awaitable<Result<void>> run_handler(const Handler<Event>& handler, Context
   co_return co_await handler(context, event);
 }
 
-// Runs an install or uninstall hook for `community_id`, logging its failure (hooks are not retried).
+// Runs an install or uninstall hook for the event's community, logging its failure (hooks are not
+// retried). At an install, `manners` (when set) first sets the bot's messenger profile.
 template <class Event>
 asio::awaitable<void> run_hook(const Handler<Event>& handler, app::ContextServices& services, Event event,
                                std::string_view name) {
   app::CommunityContext context(services, event.community_id);
   std::string community_id = event.community_id;
+  if constexpr (std::is_same_v<Event, Install>) {
+    if (services.manners != nullptr) {
+      auto profiled = co_await services.manners->set_profile(context);
+      if (!profiled.ok()) spdlog::warn("app: could not set the bot's profile for community {}: {}", community_id, profiled.error().reason());
+    }
+  }
+  if (!handler) co_return;
   auto done = co_await handler(context, event);
   if (!done.ok()) spdlog::warn("app: the {} handler failed for community {}: {}", name, community_id, done.error().reason());
 }
@@ -140,11 +149,13 @@ class App::Impl {
     AdminHandler handler;
   };
   std::vector<Page> pages;
+  std::optional<app::BotManners> manners_;
 
   // Runs `handler` for `event` on the dispatcher's thread, if there is a handler.
   template <class Event>
   void spawn_hook(const Handler<Event>& handler, Event event, std::string_view name) {
-    if (!handler || !dispatch_io_) return;
+    const bool kit_work = std::is_same_v<Event, Install> && manners_.has_value();
+    if ((!handler && !kit_work) || !dispatch_io_) return;
     asio::co_spawn(*dispatch_io_, run_hook(handler, *services_, std::move(event), name), asio::detached);
   }
 
@@ -184,6 +195,14 @@ asio::awaitable<Result<void>> App::Impl::dispatch(const store::ClaimedEvent& eve
     thread_key = postback->thread_key;
   }
   app::CommunityContext context(*services_, event.community_id, std::move(recipient), std::move(thread_key));
+  if (manners_) {
+    co_await context.locale();
+    Result<bool> handled = false;
+    if (const auto* message = std::get_if<Message>(&*decoded)) handled = co_await manners_->before_message(context, *message);
+    if (const auto* postback = std::get_if<Postback>(&*decoded)) handled = co_await manners_->before_postback(context, *postback);
+    if (!handled.ok()) co_return handled.error();
+    if (*handled) co_return ok_result();
+  }
   if (const auto* message = std::get_if<Message>(&*decoded)) co_return co_await run_handler(on_message, context, *message);
   if (const auto* postback = std::get_if<Postback>(&*decoded)) co_return co_await run_handler(on_postback, context, *postback);
   if (const auto* mention = std::get_if<Mention>(&*decoded)) co_return co_await run_handler(on_mention, context, *mention);
@@ -204,6 +223,11 @@ Result<void> App::Impl::start() {
   auto store = store::Store::open(std::move(*database), std::move(*ring), clock_);
   if (!store.ok()) return store.error();
   store_ = std::move(*store);
+  if (manners_) {
+    schema += schema.empty() ? "" : ";\n";
+    schema += app::BotManners::kSchema;
+    tables.push_back({.table = app::BotManners::kPeopleTable, .community_column = "community_id"});
+  }
   if (!schema.empty()) {
     if (auto applied = store_->apply_app_schema(schema); !applied.ok()) return applied.error().with_context("schema()");
   }
@@ -228,7 +252,7 @@ Result<void> App::Impl::start() {
   auto installer_options = install::installer_options(config_);
   if (!installer_options.ok()) return installer_options.error();
   blocking_.emplace(2);
-  services_.emplace(app::ContextServices{*store_, *graph_, *blocking_, locales_});
+  services_.emplace(app::ContextServices{*store_, *graph_, *blocking_, locales_, manners_ ? &*manners_ : nullptr});
   dispatch_io_ = std::make_unique<asio::io_context>(1);
   dispatch_work_.emplace(dispatch_io_->get_executor());
 
@@ -366,6 +390,10 @@ App& App::on_uninstall(Handler<Uninstall> handler) {
 }
 App& App::name(std::string display_name) {
   impl_->display_name = std::move(display_name);
+  return *this;
+}
+App& App::bot(Bot bot) {
+  impl_->manners_.emplace(std::move(bot));
   return *this;
 }
 App& App::schema(std::string statements) {

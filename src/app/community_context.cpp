@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/bot_manners.h"
 #include "app/graph_access.h"
 #include "http/offload.h"
 
@@ -82,9 +83,26 @@ asio::awaitable<Result<void>> CommunityContext::send_to(boost::json::object reci
   co_return ok_result();
 }
 
+std::string CommunityContext::text(std::string_view key, const MessageArgs& args) const {
+  static const Catalogs kBuiltin = Catalogs::builtin();
+  const Catalogs& catalogs = services_.manners ? services_.manners->bot().catalogs : kBuiltin;
+  return catalogs.text(locale_.empty() ? catalogs.default_locale() : locale_, key, args);
+}
+
+asio::awaitable<Result<void>> CommunityContext::not_understood() {
+  const std::string sorry = text("wik.not_understood");
+  Reply answer = services_.manners ? services_.manners->with_menu(*this, sorry)
+                                   : Reply::text(sorry).quick_reply(text("wik.quick.help"), std::string(Bot::kHelpPayload));
+  co_return co_await reply(answer);
+}
+
 asio::awaitable<std::string> CommunityContext::locale() {
   if (!is_platform_id(person_id_)) co_return std::string();
-  if (auto cached = services_.locales.find(community_id_, person_id_)) co_return std::move(*cached);
+  if (!locale_.empty()) co_return locale_;
+  if (auto cached = services_.locales.find(community_id_, person_id_)) {
+    locale_ = *cached;
+    co_return std::move(*cached);
+  }
   std::string path = "/" + person_id_;
   std::vector<std::pair<std::string, std::string>> fields{{"fields", "locale"}};
   std::optional<boost::json::value> no_body;
@@ -97,6 +115,7 @@ asio::awaitable<std::string> CommunityContext::locale() {
     }
   }
   services_.locales.put(community_id_, person_id_, locale);
+  locale_ = locale;
   co_return locale;
 }
 

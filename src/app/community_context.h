@@ -4,8 +4,9 @@
 // The install (and its token) is read from the store at each Graph call, on the blocking pool, so
 // a revoked install can no longer be used by a handler that is still running, and no store call
 // blocks the caller's I/O thread. Person ids that go into a Graph path are checked to be ids
-// (digits) first. Locales are cached per community and person (LocaleCache). Borrows the services,
-// which must outlive it.
+// (digits) first. Locales are cached per community and person (LocaleCache); text() uses the
+// locale once locale() has read it (the App reads it before a chat handler runs when a Bot is set).
+// Borrows the services, which must outlive it.
 #pragma once
 
 #include <wik/context.h>
@@ -37,12 +38,15 @@ class LocaleCache {
   std::unordered_map<std::string, std::string> locales_;  // "community\nperson" → locale
 };
 
+class BotManners;
+
 // What every context of the app shares.
 struct ContextServices {
   store::Store& store;
   graph::GraphClient& graph;
   boost::asio::thread_pool& blocking;
   LocaleCache& locales;
+  const BotManners* manners = nullptr;  // null when the app set no Bot
 };
 
 class CommunityContext final : public Context {
@@ -56,6 +60,8 @@ class CommunityContext final : public Context {
   boost::asio::awaitable<Result<void>> reply(const Reply& reply) override;
   boost::asio::awaitable<Result<void>> send(std::string user_id, const Reply& reply) override;
   boost::asio::awaitable<std::string> locale() override;
+  std::string text(std::string_view key, const MessageArgs& args = {}) const override;
+  boost::asio::awaitable<Result<void>> not_understood() override;
   boost::asio::awaitable<Result<boost::json::value>> graph(boost::beast::http::verb method, std::string path,
                                                            std::vector<std::pair<std::string, std::string>> query,
                                                            std::optional<boost::json::value> body) override;
@@ -67,6 +73,7 @@ class CommunityContext final : public Context {
   std::string community_id_;
   std::string person_id_;
   std::optional<std::string> thread_key_;
+  std::string locale_;  // the person's platform locale once locale() read it
   CommunityData data_;
 };
 

@@ -130,13 +130,13 @@ class AppTest : public ::testing::Test {
     auto database = app::open_database(config_);
     EXPECT_THAT(database, wik::testing::IsOk());
     std::int64_t count = -1;
-    EXPECT_THAT((*database)->transact([&](store::Transaction& tx) -> Result<void> {
+    const Result<void> counted = (*database)->transact([&](store::Transaction& tx) -> Result<void> {
       auto rows = tx.query("SELECT COUNT(*) FROM " + table);
       if (!rows) return rows.error();
       count = rows->front().integer(0);
       return ok_result();
-    }),
-                wik::testing::IsOk());
+    });
+    EXPECT_TRUE(counted.ok()) << table << ": " << (counted.ok() ? "" : counted.error().detail());
     return count;
   }
 
