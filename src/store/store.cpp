@@ -46,6 +46,12 @@ std::string lower_ascii(std::string_view text) {
   return out;
 }
 
+// Returns the account of a row whose first columns are id, email, role, created_at.
+Account account_of(const Row& row) {
+  return Account{
+      .id = row.integer(0), .email = row.text(1), .role = row.text(2), .created_at = from_ms(row.integer(3))};
+}
+
 bool is_valid_community_id(std::string_view id) {
   return !id.empty() && id.size() <= kMaxCommunityIdSize &&
          std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 127; });
@@ -338,7 +344,8 @@ Result<void> Store::complete_inbox_event(const ClaimedEvent& event) {
   });
 }
 
-Result<FailOutcome> Store::fail_inbox_event(const ClaimedEvent& event, std::string_view error, TimePoint retry_at) {
+Result<FailOutcome> Store::fail_inbox_event(const ClaimedEvent& event, std::string_view error,
+                                            std::optional<TimePoint> retry_at) {
   return transact_value(*database_, [&](Transaction& tx) -> Result<FailOutcome> {
     Result<Rows> rows = tx.query(
         "SELECT attempts, topic, payload_sealed FROM inbox WHERE id = $1 AND claim_token = $2 AND state = 'pending'",
@@ -346,11 +353,11 @@ Result<FailOutcome> Store::fail_inbox_event(const ClaimedEvent& event, std::stri
     if (!rows) return rows.error();
     if (rows->empty()) return Error(ErrorCode::kConflict, "the claim on this inbox event was lost");
     const std::int64_t attempts = rows->front().integer(0) + 1;
-    if (attempts < options_.max_attempts) {
+    if (retry_at && attempts < options_.max_attempts) {
       Result<std::int64_t> updated = tx.execute(
           "UPDATE inbox SET attempts = $2, next_attempt_at = $3, last_error = $4, claimed_by = NULL, "
           "claim_token = NULL, lease_until = NULL WHERE id = $1",
-          {event.id, attempts, to_ms(retry_at), error});
+          {event.id, attempts, to_ms(*retry_at), error});
       if (!updated) return updated.error();
       return FailOutcome::kRetryScheduled;
     }
@@ -583,9 +590,16 @@ Result<Account> Store::authenticate(std::string_view email, const Secret& passwo
   if (!verify_password(password, rows->front().text(4))) {
     return Error(ErrorCode::kUnauthenticated, "wrong email or password");
   }
-  const Row& row = rows->front();
-  return Account{
-      .id = row.integer(0), .email = row.text(1), .role = row.text(2), .created_at = from_ms(row.integer(3))};
+  return account_of(rows->front());
+}
+
+Result<Account> Store::find_account(AccountId id) {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<Account> {
+    Result<Rows> rows = tx.query("SELECT id, email, role, created_at FROM accounts WHERE id = $1", {id});
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error(ErrorCode::kNotFound, "no such account");
+    return account_of(rows->front());
+  });
 }
 
 Result<NewSession> Store::create_session(AccountId account, std::chrono::seconds lifetime) {

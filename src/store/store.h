@@ -105,9 +105,10 @@ class Store {
   // Marks a claimed event handled (its dedupe key stays, its payload goes): kConflict when the
   // claim was lost (another worker reclaimed it after the lease ran out).
   Result<void> complete_inbox_event(const ClaimedEvent& event);
-  // Records a failed attempt: schedules a retry at `retry_at`, or, after max_attempts, moves the
-  // event to the dead letters. kConflict when the claim was lost. `error` must hold no secret.
-  Result<FailOutcome> fail_inbox_event(const ClaimedEvent& event, std::string_view error, TimePoint retry_at);
+  // Records a failed attempt: schedules a retry at `retry_at`, or, after max_attempts or when
+  // `retry_at` is nullopt (an event that can never succeed), moves the event to the dead letters. kConflict when the claim was lost. `error` must hold no secret.
+  Result<FailOutcome> fail_inbox_event(const ClaimedEvent& event, std::string_view error,
+                                       std::optional<TimePoint> retry_at);
   // Returns, for every community with a pending event or a dead letter, how many of each it has,
   // ordered by community id. Payloads stay sealed.
   Result<std::vector<InboxCounts>> inbox_counts();
@@ -136,6 +137,9 @@ class Store {
   // Returns the account whose email and password match, or kUnauthenticated (the same error, and
   // the same argon2id work, for an unknown email and a wrong password).
   Result<Account> authenticate(std::string_view email, const Secret& password);
+  // Returns the account `id` names as it is now (email, role): kNotFound when there is none (never
+  // created, or deleted).
+  Result<Account> find_account(AccountId id);
   // Starts a session for `account` lasting `lifetime`: kNotFound for an unknown account.
   Result<NewSession> create_session(AccountId account, std::chrono::seconds lifetime);
   // Returns the session `session_id` names: kNotFound when unknown or deleted, kExpired when it

@@ -80,7 +80,9 @@ asio::awaitable<void> Dispatcher::handle(store::ClaimedEvent event) {
     auto completed = co_await http::run_blocking<Result<void>>(pool_, std::move(complete), kStoreCallDeadline);
     if (!completed || !completed->ok()) outcome = "lost_claim";
   } else {
-    const auto when = retry_at(event.attempts);
+    // A malformed event fails the same way every time: it becomes a dead letter at once.
+    const std::optional<std::chrono::system_clock::time_point> when =
+        failure->code() == ErrorCode::kMalformed ? std::nullopt : std::optional(retry_at(event.attempts));
     const std::string reason = failure->reason();
     std::function<Result<store::FailOutcome>()> fail = [this, event, reason, when] {
       return store_.fail_inbox_event(event, reason, when);

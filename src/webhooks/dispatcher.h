@@ -7,7 +7,7 @@
 // Each event's handler runs under handler_timeout. Success marks the event done; a failure or a
 // timeout schedules a retry after an exponential back-off (retry_base × 2^attempts, capped at
 // retry_max) until the store's max_attempts, after which the event becomes a dead letter with its
-// last error. An event whose worker died is claimed again once its lease expires. When the inbox is
+// last error; a kMalformed failure (an event that can never be handled) becomes one at once. An event whose worker died is claimed again once its lease expires. When the inbox is
 // empty the loop sleeps for idle_poll or until notify() (the ingest calls it after storing).
 //
 // Handlers must be idempotent across crashes: a process killed after the handler ran but before

@@ -40,6 +40,7 @@ struct Journal {
   int most_running = 0;
   std::map<std::string, int> failures_left;  // dedupe key → failures still to give
   std::set<std::string> slow;                // dedupe keys whose handler takes too long
+  std::set<std::string> malformed;           // dedupe keys whose handler finds the event malformed
 };
 
 asio::awaitable<Result<void>> journaling_handler(Journal* journal, store::ClaimedEvent event) {
@@ -55,6 +56,10 @@ asio::awaitable<Result<void>> journaling_handler(Journal* journal, store::Claime
       fail = true;
     }
     slow = journal->slow.contains(event.dedupe_key);
+    if (journal->malformed.contains(event.dedupe_key)) {
+      --journal->running;
+      co_return Error(ErrorCode::kMalformed, "scripted malformed event");
+    }
   }
   asio::steady_timer pause(co_await asio::this_coro::executor, slow ? std::chrono::seconds(5) : std::chrono::milliseconds(5));
   co_await pause.async_wait(asio::use_awaitable);
@@ -162,6 +167,20 @@ TEST_F(DispatcherTest, AfterMaxAttemptsTheEventIsADeadLetterAndItsCommunityMoves
   ASSERT_THAT(dead, IsOk());
   ASSERT_THAT(*dead, SizeIs(1));
   EXPECT_EQ(dead->front().last_error, "scripted failure");
+}
+
+TEST_F(DispatcherTest, AMalformedEventIsADeadLetterAtOnceWithoutRetries) {
+  journal_.malformed.insert("a0");
+  add("111", "a0");
+  add("111", "a1");
+  drain();
+  EXPECT_EQ(journal_.calls["a0"], 1);
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a1"));
+  auto dead = store_->community("111")->dead_letters();
+  ASSERT_THAT(dead, IsOk());
+  ASSERT_THAT(*dead, SizeIs(1));
+  EXPECT_EQ(dead->front().attempts, 1);
+  EXPECT_EQ(dead->front().last_error, "scripted malformed event");
 }
 
 TEST_F(DispatcherTest, AHandlerThatRunsPastItsTimeoutIsRetried) {
