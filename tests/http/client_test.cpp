@@ -267,6 +267,31 @@ TEST_F(ClientTest, RetriesWhenThePooledConnectionWasClosedByTheServer) {
   EXPECT_EQ(accepted_connections(), 2u);
 }
 
+TEST_F(ClientTest, APostIsNeverWrittenToAPooledConnectionTheServerHasClosed) {
+  server_->stop();
+  ServerOptions options = server_options();
+  options.idle_timeout = 50ms;
+  server_ = std::make_unique<Server>(options);
+  add_routes(*server_);
+  ASSERT_THAT(server_->start(), IsOk());
+  auto client = make_client();
+  const ClientRequest post{.method = verb::post, .url = url("/echo"), .body = "first"};
+  ASSERT_THAT(run(*client, post), IsOk());
+  ASSERT_EQ(client->idle_connections(), 1u);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server_->metrics().gauge("http_open_connections", "Connections being served.").value() > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  // A POST is not retried after it may have reached the server, so it must not go out on the
+  // connection the server closed: the pool notices and opens a fresh one.
+  ClientRequest again = post;
+  again.body = "second";
+  auto response = run(*client, again);
+  ASSERT_THAT(response, IsOk());
+  EXPECT_EQ(accepted_connections(), 2u);
+}
+
 TEST_F(ClientTest, ReadTimeout) {
   ClientOptions options = plain_options();
   options.read_timeout = 100ms;

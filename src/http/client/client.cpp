@@ -18,7 +18,10 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -111,6 +114,25 @@ struct Connection {
   std::variant<std::monostate, io::TcpStream, TlsStream> stream;
   beast::flat_buffer buffer;
   Clock::time_point idle_since;
+
+  // True when the peer closed this idle connection, reset it, or sent something on it (a TLS
+  // close_notify, stray bytes): an idle HTTP/1.1 connection has nothing to read. Peeks without
+  // blocking, so a request is never written to a connection the server already let go.
+  bool dropped() {
+    const int fd = std::visit(
+        [](auto& s) -> int {
+          if constexpr (std::is_same_v<std::decay_t<decltype(s)>, std::monostate>) {
+            return -1;
+          } else {
+            return beast::get_lowest_layer(s).socket().native_handle();
+          }
+        },
+        stream);
+    if (fd < 0) return true;
+    char byte = 0;
+    const ssize_t peeked = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return !(peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+  }
 };
 
 // The result of one exchange on one connection.
@@ -190,7 +212,7 @@ struct Client::Impl {
     while (it != pool->idle.end() && !it->second.empty()) {
       std::unique_ptr<Connection> connection = std::move(it->second.back());
       it->second.pop_back();
-      if (Clock::now() - connection->idle_since < options.idle_timeout) return connection;
+      if (Clock::now() - connection->idle_since < options.idle_timeout && !connection->dropped()) return connection;
       expired.push_back(std::move(connection));
     }
     return nullptr;
