@@ -28,6 +28,11 @@ int main() {
   }
   wik::App app(*config);
   app.on_message(on_message).on_mention(on_mention);
-  app.register_table("tickets", "community_id");  // your own table: purged on uninstall
-  return app.run() ? 0 : 1;
+  app.schema("CREATE TABLE IF NOT EXISTS notes (community_id TEXT NOT NULL, body TEXT NOT NULL)")
+      .register_table("notes", "community_id");  // your own table: purged on uninstall
+  if (auto ran = app.run(); !ran) {
+    std::fprintf(stderr, "%s\n", ran.error().reason().c_str());
+    return 1;
+  }
+  return 0;
 }

@@ -28,5 +28,6 @@ void add_purge_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
 void add_webhooks_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_api_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_subscriptions_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_demo_command(CLI::App& app, int& exit_code);
 
 }  // namespace wik::cli

@@ -1,21 +1,11 @@
 // wik keys generate | add: create the key ring file that seals access tokens at rest, and add a new
 // active key to it (the first step of a rotation; docs/key-ring.md). Key material is written only
 // to files created with mode 0600 and is never printed.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iterator>
-
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/inputs.h"
+#include "cli/private_files.h"
 #include "config/secret_file.h"
 #include "core/key_ring.h"
 
@@ -27,35 +17,12 @@ struct KeysOptions {
   std::string key_id;
 };
 
-std::string default_key_id() {
-  return fmt::format("k{:%Y%m%d%H%M%S}", std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-}
-
-// Writes `contents` to `path` with mode 0600; with `replace`, through a temporary file renamed
-// over `path` (readers see the old or the new ring, never half of one); without, only if `path`
-// does not exist yet.
-Result<void> write_private_file(const std::filesystem::path& path, const Secret& contents, bool replace) {
-  const std::filesystem::path target = replace ? std::filesystem::path(path.string() + ".tmp") : path;
-  const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Error(ErrorCode::kConfig, fmt::format("cannot create {}: {}", target.string(), std::strerror(errno)));
-  }
-  const std::string_view bytes = contents.expose();
-  const bool written = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (written && (!replace || ::rename(target.c_str(), path.c_str()) == 0)) return ok_result();
-  const std::string why = std::strerror(errno);
-  std::filesystem::remove(target);
-  return Error(ErrorCode::kConfig, fmt::format("cannot write {}: {}", path.string(), why));
-}
-
 int run_generate(const KeysOptions& options) {
   const std::string id = options.key_id.empty() ? default_key_id() : options.key_id;
   if (!core::is_valid_key_id(id)) {
     return report(Error(ErrorCode::kInvalidArgument, "key id must be 1-32 characters of A-Z a-z 0-9 _ -"), "keys generate", 1);
   }
-  const core::KeyRing ring = core::KeyRing::generate(id);
-  if (auto written = write_private_file(options.file, ring.serialize(), false); !written) {
+  if (auto written = create_key_ring_file(options.file, id); !written) {
     return report(written.error(), "keys generate", 2);
   }
   std::printf("created %s with key %s (active)\n", options.file.c_str(), id.c_str());

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   wik::cli::add_webhooks_command(app, global, exit_code);
   wik::cli::add_api_command(app, global, exit_code);
   wik::cli::add_subscriptions_command(app, global, exit_code);
+  wik::cli::add_demo_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -17,18 +17,22 @@ const core::SystemClock kSystemClock;
 
 }  // namespace
 
-Result<OperatorStore> open_operator_store(const GlobalOptions& global) {
-  auto config = load_config(global.config_file);
-  if (!config) return config.error();
-  if (!config->keys.ring) {
+Result<std::unique_ptr<store::Store>> open_configured_store(const Config& config, store::StoreOptions options) {
+  if (!config.keys.ring) {
     return Error(ErrorCode::kConfig, "keys.ring is not set: set keys.ring_file or WIK_KEYS_RING_FILE to the key ring "
                                      "that sealed the store's tokens (docs/key-ring.md)");
   }
-  auto ring = core::KeyRing::parse(config->keys.ring->expose());
+  auto ring = core::KeyRing::parse(config.keys.ring->expose());
   if (!ring) return ring.error();
-  auto database = app::open_database(*config);
+  auto database = app::open_database(config);
   if (!database) return database.error();
-  auto store = store::Store::open(std::move(*database), std::move(*ring), kSystemClock, {.migrate = false});
+  return store::Store::open(std::move(*database), std::move(*ring), kSystemClock, options);
+}
+
+Result<OperatorStore> open_operator_store(const GlobalOptions& global) {
+  auto config = load_config(global.config_file);
+  if (!config) return config.error();
+  auto store = open_configured_store(*config, {.migrate = false});
   if (!store) return store.error();
   return OperatorStore{.config = std::move(*config), .store = std::move(*store)};
 }
