@@ -277,7 +277,7 @@ asio::awaitable<Result<wik::AdminPage>> Helpdesk::tickets_page(wik::AdminContext
         answer_cell += "<form method=\"post\">" + request.csrf_field +
                        "<input type=\"hidden\" name=\"community\" value=\"" + wik::html_escape(community.id) +
                        "\"><input type=\"hidden\" name=\"number\" value=\"" + number + "\"><label for=\"answer-" +
-                       anchor + "\">Answer</label> <textarea id=\"answer-" + anchor +
+                       anchor + "\">Answer ticket #" + number + "</label> <textarea id=\"answer-" + anchor +
                        "\" name=\"text\" rows=\"2\" required></textarea> <button type=\"submit\">Send answer</button></form>";
       }
       body += "<tr id=\"" + anchor + "\"><td>" + number + "</td><td>" + wik::html_escape(ticket.title) + "</td><td>" +

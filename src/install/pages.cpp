@@ -22,6 +22,9 @@ struct FailureText {
   std::string_view to_do;
 };
 
+// The admin overview wik::App serves next to these pages (src/admin), with links to every admin page.
+constexpr std::string_view kAdminOverviewPath = "/admin";
+
 constexpr std::string_view kPressInstallAgain =
     "Start the install again: press Install on the app in Workplace's Integrations tab, or use "
     "\"Add to Workplace\" on the admin page.";
@@ -166,6 +169,7 @@ std::string admin_page(const PageContext& context, const AdminView& view) {
                           install.state == store::InstallState::kActive ? "" : " — uninstalled");
     }
     body += "</ul>\n";
+    body += fmt::format("<p><a href=\"{}\">Back to the admin overview</a></p>\n", kAdminOverviewPath);
   } else {
     body += account_chooser(view.accounts);
     body += "<p class=\"error\">None of the accounts signed in here has the admin role, and only an admin may "

@@ -291,7 +291,8 @@ class Pages::Impl {
                        html::escape(thread_title(*thread, visitor)) + "</h1>";
     if (thread->page_id) body += get_started_button(visitor, *thread, path);
     const ConversationView view = conversation_view(visitor, *thread);
-    body += "<div id=\"messages\" class=\"messages\" aria-live=\"polite\" data-version=\"" + view.version + "\">" +
+    body += "<div id=\"messages\" class=\"messages\" role=\"log\" aria-label=\"Messages\" aria-live=\"polite\" "
+            "data-version=\"" + view.version + "\">" +
             view.html + "</div><form method=\"post\" action=\"" + html::escape(path) + "/send\">" +
             html::csrf_field(visitor.session.csrf_token) +
             "<p><label for=\"text\">Message</label><textarea id=\"text\" name=\"text\" rows=\"2\" maxlength=\"2000\" "
