@@ -12,6 +12,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,6 +55,11 @@ class AdminContext {
   // A Context bound to community `id` (it has no event: reply() fails, send() works), or
   // kNotFound when the app is not installed there.
   virtual boost::asio::awaitable<Result<std::unique_ptr<Context>>> community(const std::string& id) = 0;
+  // Sends `reply` to every member of community `id` and returns how many it reached. Only an
+  // admin page can do this — a chat handler cannot —, as the platform's review guidelines require
+  // of messages to everyone. Stops at the first failure (kNotFound when the app is not installed
+  // there; Graph errors), naming how many were sent before it.
+  virtual boost::asio::awaitable<Result<std::size_t>> message_everyone(const std::string& id, const Reply& reply) = 0;
 };
 
 using AdminHandler = std::function<boost::asio::awaitable<Result<AdminPage>>(AdminContext&, const AdminRequest&)>;

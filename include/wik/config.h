@@ -38,6 +38,9 @@ struct AppConfig {
   std::string workplace_url = "https://work.workplace.com";  // base of the install dialog; no trailing '/'
   std::string redirect_url;  // the registered Redirect URL; empty: {server.public_url}/workplace/install
   Secret verify_token;       // the webhook subscription's verify token; empty until configured
+  // How often each install is re-verified (GET /community) to catch an uninstall whose deauthorize
+  // callback was missed (docs/deauthorization.md). 0: never.
+  std::chrono::hours reverify_interval = std::chrono::hours(6);
 };
 
 // [server]: where `wik serve` listens.
@@ -46,6 +49,9 @@ struct ServerConfig {
   std::uint16_t port = 8080;  // 0: any free port
   unsigned threads = 0;       // I/O threads; 0: one per CPU core
   std::string public_url;     // the https URL Workplace reaches this server at; empty until configured
+  // The reverse proxies in front of the server that append the client's address to
+  // X-Forwarded-For (docs/install.md, sign-in throttling). 0: none; X-Forwarded-For is ignored.
+  unsigned trusted_proxy_hops = 0;
 };
 
 // [store]: where installs, tokens and events are kept.

@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -23,6 +24,7 @@
 #include "core/key_ring.h"
 #include "core/secure_random.h"
 #include "deauth/deauthorization.h"
+#include "deauth/reverify.h"
 #include "graph/graph_client.h"
 #include "http/client/client.h"
 #include "http/server/server.h"
@@ -31,6 +33,7 @@
 #include "log/logging.h"
 #include "store/store.h"
 #include "webhooks/dispatcher.h"
+#include "webhooks/outbox_sender.h"
 #include "webhooks/ingest.h"
 
 namespace wik {
@@ -109,6 +112,32 @@ class KitAdminContext final : public AdminContext {
     co_return std::make_unique<app::CommunityContext>(services_, id);
   }
 
+  asio::awaitable<Result<std::size_t>> message_everyone(const std::string& id, const Reply& reply) override {
+    std::function<Result<graph::InstallAuth>()> lookup = [&store = services_.store, id] {
+      return app::install_auth(store, id);
+    };
+    auto install = co_await http::run_blocking(services_.blocking, std::move(lookup), kStoreDeadline);
+    if (!install) co_return Error(ErrorCode::kUnavailable, "the database did not answer in time");
+    if (!install->ok()) co_return Error(ErrorCode::kNotFound, "the app is not installed in that community");
+    graph::GraphRequest members{.method = verb::get, .path = "/community/members", .query = {{"fields", "id"}}, .body = {}};
+    auto everyone = co_await services_.graph.get_all(**install, std::move(members));
+    if (!everyone.ok()) co_return everyone.error();
+    app::CommunityContext context(services_, id);
+    std::size_t sent = 0;
+    for (const boost::json::value& member : *everyone) {
+      const auto* member_id = member.is_object() ? member.as_object().if_contains("id") : nullptr;
+      if (member_id == nullptr || !member_id->is_string()) continue;
+      std::string person(member_id->as_string());
+      auto delivered = co_await context.send(std::move(person), reply);
+      if (!delivered.ok()) {
+        co_return Error(delivered.error().code(), "stopped after " + std::to_string(sent) + " message(s): " +
+                                                      delivered.error().reason());
+      }
+      ++sent;
+    }
+    co_return sent;
+  }
+
  private:
   app::ContextServices& services_;
 };
@@ -128,7 +157,11 @@ class App::Impl {
 
   Result<void> start();
   void stop();
-  asio::awaitable<Result<void>> dispatch(const store::ClaimedEvent& event);
+  // Handles one inbox event; returns the replies its handlers gave, for the outbox.
+  asio::awaitable<Result<webhooks::Replies>> dispatch(const store::ClaimedEvent& event);
+  asio::awaitable<Result<void>> handle(app::CommunityContext& context, const app::DecodedEvent& decoded);
+  // Sends one reply from the outbox as its community.
+  asio::awaitable<Result<void>> send_reply(const store::OutboxMessage& message);
   // The install part's sign-in and CSRF checks, for the admin pages.
   admin::Gate admin_gate();
 
@@ -167,8 +200,10 @@ class App::Impl {
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<install::Installer> installer_;
   std::unique_ptr<deauth::Deauthorizer> deauthorizer_;
+  std::unique_ptr<deauth::InstallSweep> sweep_;  // null when app.reverify_interval_hours is 0
   std::unique_ptr<webhooks::WebhookIngest> ingest_;
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
+  std::unique_ptr<webhooks::OutboxSender> outbox_;
   std::unique_ptr<admin::AdminPages> admin_;
   std::optional<asio::thread_pool> blocking_;  // store calls of handlers and admin pages
   app::LocaleCache locales_;
@@ -182,7 +217,7 @@ class App::Impl {
   bool stopping_ = false;  // guarded by purge_mutex_
 };
 
-asio::awaitable<Result<void>> App::Impl::dispatch(const store::ClaimedEvent& event) {
+asio::awaitable<Result<webhooks::Replies>> App::Impl::dispatch(const store::ClaimedEvent& event) {
   auto decoded = app::decode_event(event.community_id, event.topic, event.payload);
   if (!decoded.ok()) co_return decoded.error();
   std::string recipient;
@@ -194,20 +229,39 @@ asio::awaitable<Result<void>> App::Impl::dispatch(const store::ClaimedEvent& eve
     recipient = postback->sender_id;
     thread_key = postback->thread_key;
   }
-  app::CommunityContext context(*services_, event.community_id, std::move(recipient), std::move(thread_key));
+  webhooks::Replies replies;
+  app::CommunityContext context(*services_, event.community_id, std::move(recipient), std::move(thread_key), &replies);
+  auto handled = co_await handle(context, *decoded);
+  if (!handled.ok()) co_return handled.error();
+  co_return replies;
+}
+
+asio::awaitable<Result<void>> App::Impl::handle(app::CommunityContext& context, const app::DecodedEvent& decoded) {
   if (manners_) {
     co_await context.locale();
     Result<bool> handled = false;
-    if (const auto* message = std::get_if<Message>(&*decoded)) handled = co_await manners_->before_message(context, *message);
-    if (const auto* postback = std::get_if<Postback>(&*decoded)) handled = co_await manners_->before_postback(context, *postback);
+    if (const auto* message = std::get_if<Message>(&decoded)) handled = co_await manners_->before_message(context, *message);
+    if (const auto* postback = std::get_if<Postback>(&decoded)) handled = co_await manners_->before_postback(context, *postback);
     if (!handled.ok()) co_return handled.error();
     if (*handled) co_return ok_result();
   }
-  if (const auto* message = std::get_if<Message>(&*decoded)) co_return co_await run_handler(on_message, context, *message);
-  if (const auto* postback = std::get_if<Postback>(&*decoded)) co_return co_await run_handler(on_postback, context, *postback);
-  if (const auto* mention = std::get_if<Mention>(&*decoded)) co_return co_await run_handler(on_mention, context, *mention);
-  if (const auto* post = std::get_if<GroupPost>(&*decoded)) co_return co_await run_handler(on_group_post, context, *post);
-  if (const auto* comment = std::get_if<Comment>(&*decoded)) co_return co_await run_handler(on_comment, context, *comment);
+  if (const auto* message = std::get_if<Message>(&decoded)) co_return co_await run_handler(on_message, context, *message);
+  if (const auto* postback = std::get_if<Postback>(&decoded)) co_return co_await run_handler(on_postback, context, *postback);
+  if (const auto* mention = std::get_if<Mention>(&decoded)) co_return co_await run_handler(on_mention, context, *mention);
+  if (const auto* post = std::get_if<GroupPost>(&decoded)) co_return co_await run_handler(on_group_post, context, *post);
+  if (const auto* comment = std::get_if<Comment>(&decoded)) co_return co_await run_handler(on_comment, context, *comment);
+  co_return ok_result();
+}
+
+asio::awaitable<Result<void>> App::Impl::send_reply(const store::OutboxMessage& message) {
+  boost::system::error_code parse_error;
+  std::optional<boost::json::value> body = boost::json::parse(message.body, parse_error);
+  if (parse_error) co_return Error(ErrorCode::kMalformed, "an outbox reply is not JSON");
+  app::CommunityContext context(*services_, message.community_id);
+  std::string path = "/me/messages";
+  std::vector<std::pair<std::string, std::string>> no_query;
+  auto sent = co_await context.graph(verb::post, std::move(path), std::move(no_query), std::move(body));
+  if (!sent.ok()) co_return sent.error();
   co_return ok_result();
 }
 
@@ -268,6 +322,10 @@ Result<void> App::Impl::start() {
   deauthorizer_->on_revoked(
       [this](const std::string& community_id) { spawn_hook(on_uninstall, Uninstall{community_id}, "on_uninstall"); });
   deauthorizer_->add_routes(server_->router());
+  if (config_.app.reverify_interval.count() > 0) {
+    sweep_ = std::make_unique<deauth::InstallSweep>(*store_, *graph_, *deauthorizer_, random_, server_->metrics(),
+                                                    deauth::SweepOptions{.interval = config_.app.reverify_interval});
+  }
   admin_ = std::make_unique<admin::AdminPages>(*store_, admin_gate(), display_name);
   for (const Page& page : pages) {
     admin_->add_page(page.path, page.title, [this, &handler = page.handler](const AdminRequest& request) {
@@ -286,10 +344,15 @@ Result<void> App::Impl::start() {
                               .clock = &clock_},
       server_->metrics());
   ingest_->on_stored([dispatcher = dispatcher_.get()] { dispatcher->notify(); });
+  webhooks::ReplySender reply_sender = [this](const store::OutboxMessage& message) { return send_reply(message); };
+  outbox_ = std::make_unique<webhooks::OutboxSender>(*store_, std::move(reply_sender), clock_, server_->metrics());
+  dispatcher_->on_replies_queued([outbox = outbox_.get()] { outbox->notify(); });
   ingest_->add_routes(server_->router());
 
   if (auto started = server_->start(); !started.ok()) return started;
   dispatcher_->start(dispatch_io_->get_executor());
+  outbox_->start(dispatch_io_->get_executor());
+  if (sweep_) sweep_->start(dispatch_io_->get_executor());
   dispatch_thread_ = std::thread([io = dispatch_io_.get()] { io->run(); });
   purge_thread_ = std::thread([this] {
     deauth::PurgeRunner runner(*store_);
@@ -308,6 +371,8 @@ Result<void> App::Impl::start() {
 void App::Impl::stop() {
   if (server_) server_->stop();
   if (dispatcher_) dispatcher_->stop();
+  if (outbox_) outbox_->stop();
+  if (sweep_) sweep_->stop();
   dispatch_work_.reset();
   if (dispatch_io_) dispatch_io_->stop();
   if (dispatch_thread_.joinable()) dispatch_thread_.join();
@@ -324,8 +389,10 @@ void App::Impl::stop() {
   if (blocking_) blocking_->join();
   ingest_.reset();
   dispatcher_.reset();
+  outbox_.reset();
   admin_.reset();
   installer_.reset();
+  sweep_.reset();  // its pool posts to the dispatcher's io_context; it borrows the deauthorizer and Graph client
   deauthorizer_.reset();
   graph_.reset();
   http_.reset();

@@ -1,5 +1,7 @@
 #include "app/community_context.h"
 
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 
 #include "app/bot_manners.h"
@@ -45,11 +47,12 @@ void LocaleCache::put(const std::string& community_id, const std::string& person
 }
 
 CommunityContext::CommunityContext(ContextServices& services, std::string community_id, std::string person_id,
-                                   std::optional<std::string> thread_key)
+                                   std::optional<std::string> thread_key, std::vector<std::string>* outbox)
     : services_(services),
       community_id_(std::move(community_id)),
       person_id_(std::move(person_id)),
       thread_key_(std::move(thread_key)),
+      outbox_(outbox),
       data_(services.store, services.blocking, community_id_) {}
 
 asio::awaitable<Result<void>> CommunityContext::reply(const Reply& reply) {
@@ -76,6 +79,10 @@ asio::awaitable<Result<void>> CommunityContext::send_to(boost::json::object reci
   // Named arguments: g++ 12 destroys some temporaries of a co_await expression twice.
   std::optional<boost::json::value> body =
       boost::json::object{{"recipient", std::move(recipient)}, {"message", std::move(*message)}};
+  if (outbox_ != nullptr) {
+    outbox_->push_back(boost::json::serialize(*body));
+    co_return ok_result();
+  }
   std::string path = "/me/messages";
   std::vector<std::pair<std::string, std::string>> no_query;
   auto sent = co_await graph(verb::post, std::move(path), std::move(no_query), std::move(body));

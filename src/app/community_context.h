@@ -6,7 +6,8 @@
 // blocks the caller's I/O thread. Person ids that go into a Graph path are checked to be ids
 // (digits) first. Locales are cached per community and person (LocaleCache); text() uses the
 // locale once locale() has read it (the App reads it before a chat handler runs when a Bot is set).
-// Borrows the services, which must outlive it.
+// A handler's replies go through the outbox (webhooks/outbox_sender.h): queued with the event's
+// completion, sent after it. Borrows the services, which must outlive it.
 #pragma once
 
 #include <wik/context.h>
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "app/community_data.h"
 #include "graph/graph_client.h"
@@ -52,8 +54,10 @@ struct ContextServices {
 class CommunityContext final : public Context {
  public:
   // `person_id`: who caused the event ("" for none); `thread_key`: set for a group chat.
+  // `outbox`: when set (a webhook event's handler), reply() and send() append the Send API body
+  // there for the kit's outbox instead of calling the platform; otherwise they send at once.
   CommunityContext(ContextServices& services, std::string community_id, std::string person_id = {},
-                   std::optional<std::string> thread_key = std::nullopt);
+                   std::optional<std::string> thread_key = std::nullopt, std::vector<std::string>* outbox = nullptr);
 
   const std::string& community_id() const override { return community_id_; }
   Data& data() override { return data_; }
@@ -74,6 +78,7 @@ class CommunityContext final : public Context {
   std::string person_id_;
   std::optional<std::string> thread_key_;
   std::string locale_;  // the person's platform locale once locale() read it
+  std::vector<std::string>* outbox_;
   CommunityData data_;
 };
 

@@ -165,7 +165,7 @@ bool is_graph_version(std::string_view text) {
 constexpr std::string_view kRotationEndKey = "app.previous_secret_until";
 constexpr std::string_view kRotationEndExpected = "an RFC 3339 UTC time such as 2026-02-01T00:00:00Z";
 
-constexpr std::array<Setting, 14> kSettings = {{
+constexpr std::array<Setting, 16> kSettings = {{
     {"app.id", ValueType::kString, "a string of digits",
      [](std::string_view text, Config& config) { return assign_if(is_digits(text), text, config.app.id); }},
     {kRotationEndKey, ValueType::kTime, kRotationEndExpected,
@@ -187,6 +187,13 @@ constexpr std::array<Setting, 14> kSettings = {{
        config.app.redirect_url.clear();
        return true;
      }},
+    {"app.reverify_interval_hours", ValueType::kInteger, "an integer 0-720 (0: no re-verify sweep)",
+     [](std::string_view text, Config& config) {
+       unsigned hours = 0;
+       if (!assign_number(text, 720u, hours)) return false;
+       config.app.reverify_interval = std::chrono::hours(hours);
+       return true;
+     }},
     {"server.address", ValueType::kString, "a host name or IP address",
      [](std::string_view text, Config& config) {
        return assign_if(is_visible_ascii(text), text, config.server.address);
@@ -203,6 +210,8 @@ constexpr std::array<Setting, 14> kSettings = {{
        config.server.public_url.clear();
        return true;
      }},
+    {"server.trusted_proxy_hops", ValueType::kInteger, "an integer 0-8 (0: no trusted proxy)",
+     [](std::string_view text, Config& config) { return assign_number(text, 8u, config.server.trusted_proxy_hops); }},
     {"store.engine", ValueType::kString, "sqlite or postgres",
      [](std::string_view text, Config& config) { return assign_choice(text, kEngines, config.store.engine); }},
     {"store.sqlite_path", ValueType::kString, kFilePath,

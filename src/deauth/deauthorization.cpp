@@ -96,25 +96,30 @@ Result<DeauthOutcome> Deauthorizer::handle(std::string_view signed_request) {
   if (!verified.ok()) return verified.error();
   auto community_id = community_id_of(verified->payload);
   if (!community_id.ok()) return community_id.error();
-  auto scope = store_.community(*community_id);
+  UninstallNotice notice{.source = "deauthorize callback"};
+  if (verified->issued_at) {
+    // issued_at has whole seconds: an installation made in a later second is newer than the request.
+    notice.installed_before = std::chrono::system_clock::time_point(std::chrono::seconds(*verified->issued_at + 1));
+  }
+  return revoke(*community_id, notice);
+}
+
+Result<DeauthOutcome> Deauthorizer::revoke(std::string_view community_id, const UninstallNotice& notice) {
+  auto scope = store_.community(community_id);
   if (!scope.ok()) return scope.error();
 
-  DeauthOutcome outcome{.community_id = *community_id};
+  DeauthOutcome outcome{.community_id = std::string(community_id)};
   auto installation = scope->installation();
-  if (installation.ok() && verified->issued_at) {
-    const auto issued = std::chrono::system_clock::time_point(std::chrono::seconds(*verified->issued_at));
-    if (issued < std::chrono::floor<std::chrono::seconds>(installation->installed_at)) {
-      outcome.result = DeauthResult::kStaleIgnored;
-      if (auto audited = scope->record_audit("deauthorization_ignored", "issued before the current installation");
-          !audited.ok()) {
-        return audited.error();
-      }
-      spdlog::warn("deauth: ignored a deauthorization issued before the current installation of community {}",
-                   *community_id);
-      return outcome;
-    }
+  if (installation.ok() && notice.installed_before && installation->installed_at >= *notice.installed_before) {
+    outcome.result = DeauthResult::kStaleIgnored;
+    const std::string detail = notice.source + ": predates the current installation";
+    if (auto audited = scope->record_audit("deauthorization_ignored", detail); !audited.ok()) return audited.error();
+    spdlog::warn("deauth: ignored an uninstall ({}) older than the current installation of community {}",
+                 notice.source, community_id);
+    return outcome;
   }
   if (installation.ok() && installation->state == store::InstallState::kActive) {
+    if (auto audited = scope->record_audit("uninstall_noticed", notice.source); !audited.ok()) return audited.error();
     if (auto revoked = scope->revoke_installation(); !revoked.ok()) return revoked.error();
     outcome.result = DeauthResult::kRevoked;
   } else if (!installation.ok() && installation.error().code() != ErrorCode::kNotFound) {
@@ -125,7 +130,8 @@ Result<DeauthOutcome> Deauthorizer::handle(std::string_view signed_request) {
   auto job = scope->request_purge(clock_.now() + options_.purge_deadline);
   if (!job.ok()) return job.error();
   outcome.purge_job = job->id;
-  spdlog::info("deauth: community {} {}, purge job {}", *community_id, to_string(outcome.result), job->id);
+  spdlog::info("deauth: community {} {} ({}), purge job {}", community_id, to_string(outcome.result), notice.source,
+               job->id);
   if (outcome.result == DeauthResult::kRevoked && revoked_) revoked_(outcome.community_id);
   return outcome;
 }

@@ -9,12 +9,13 @@
 //
 // A verified request revokes the community's installation at once (its token is forgotten, so no
 // further Graph call can use it), requests the purge of every row of that community (kit tables
-// and registered app tables; PurgeRunner runs it) and records an audit entry. Replays are harmless:
+// and registered app tables; PurgeRunner runs it) and records audit entries. revoke() does this
+// for every uninstall, however it was noticed (InstallSweep in reverify.h). Replays are harmless:
 // revoking twice and requesting a purge twice do nothing more. A request issued before the
 // community's current installation (a deauthorization captured before a reinstall) is ignored and
 // audited, so it cannot wipe the new install.
 //
-// Thread-safe (the store is); handle() blocks on the store.
+// Thread-safe (the store is); handle() and revoke() block on the store.
 #pragma once
 
 #include <wik/result.h>
@@ -55,6 +56,16 @@ struct DeauthOutcome {
   std::optional<std::int64_t> purge_job;
 };
 
+// How an uninstall became known, for Deauthorizer::revoke().
+struct UninstallNotice {
+  // Where it came from, for the audit trail and the log: "deauthorize callback", "re-verify sweep:
+  // graph error 190/458". No personal data, no secret.
+  std::string source;
+  // The notice concerns installations made before this time: a later one (a reinstall) is kept and
+  // the notice ignored (kStaleIgnored). nullopt: whatever installation there is.
+  std::optional<std::chrono::system_clock::time_point> installed_before;
+};
+
 // Returns the signed_request of a callback body: the form field of an
 // application/x-www-form-urlencoded body, or the "signed_request" member of a JSON body.
 // kMalformed when it has none; kUnsupported for another media type.
@@ -68,12 +79,19 @@ class Deauthorizer {
 
   // Verifies and acts on one signed_request (see above).
   Result<DeauthOutcome> handle(std::string_view signed_request);
+  // Acts on an uninstall of `community_id` known from `notice`: revokes the installation when it is
+  // active (after an audit entry naming notice.source), requests the purge of the community's rows,
+  // and calls the on_revoked listener. The one path of every uninstall, whichever part noticed it
+  // (this callback, the re-verify sweep); idempotent, so several processes may race on one community.
+  // kInvalidArgument for an invalid community id; store errors otherwise.
+  Result<DeauthOutcome> revoke(std::string_view community_id, const UninstallNotice& notice);
 
   // Registers POST options.path. The answer is 200 with {"result": …} once the installation is
   // revoked and the purge requested; errors go through the error table.
   void add_routes(http::Router& router);
-  // Calls `listener` with the community id after each deauthorization that revoked an active
-  // install, on the thread that handled it. Set before add_routes().
+  // Calls `listener` with the community id after each revoke() (a deauthorization, or an uninstall
+  // the re-verify sweep caught) that revoked an active install, on the thread that ran it. Set
+  // before add_routes() and before any sweep starts.
   void on_revoked(std::function<void(const std::string&)> listener) { revoked_ = std::move(listener); }
 
  private:

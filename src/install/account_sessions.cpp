@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace wik::install {
 namespace {
@@ -20,7 +21,11 @@ std::string lower_ascii(std::string_view text) {
 
 AccountSessions::AccountSessions(store::Store& store, const core::Clock& clock, std::chrono::seconds lifetime,
                                  std::size_t max_accounts, LoginLimits limits)
-    : store_(store), lifetime_(lifetime), max_accounts_(max_accounts), throttle_(clock, limits) {
+    : store_(store),
+      lifetime_(lifetime),
+      max_accounts_(max_accounts),
+      emails_(clock, limits.max_failures, limits.window, limits.max_keys),
+      addresses_(clock, limits.max_failures_per_address, limits.window, limits.max_keys) {
   if (max_accounts == 0 || lifetime.count() <= 0) fatal("AccountSessions: max_accounts and lifetime must be > 0");
 }
 
@@ -35,35 +40,38 @@ std::vector<SignedInAccount> AccountSessions::resolve(std::string_view cookie) {
     Secret session_id{std::string(id)};
     const auto session = store_.find_session(session_id);
     if (!session.ok()) continue;
-    const std::lock_guard lock(mutex_);
-    const auto known = known_.find(session->account_id);
-    if (known == known_.end()) continue;
     const bool duplicate = std::ranges::any_of(
         accounts, [&](const SignedInAccount& a) { return a.account.id == session->account_id; });
-    if (!duplicate) accounts.push_back({std::move(session_id), known->second});
+    if (duplicate) continue;
+    auto account = store_.find_account(session->account_id);
+    if (account.ok()) accounts.push_back({std::move(session_id), std::move(*account)});
   }
   return accounts;
 }
 
 Result<std::string> AccountSessions::sign_in(const std::vector<SignedInAccount>& signed_in, std::string_view email,
-                                             const Secret& password) {
+                                             const Secret& password, std::string_view client_address) {
   const std::string key = lower_ascii(email);
-  if (const auto wait = throttle_.wait_for(key); wait.count() > 0) {
-    return Error(ErrorCode::kRateLimited,
-                 fmt::format("too many failed sign-in attempts; try again in {} minutes", (wait.count() + 59) / 60));
+  const std::string address = client_key(client_address);
+  const std::pair<std::string_view, std::chrono::seconds> waits[] = {
+      {"from this address", addresses_.wait_for(address)}, {"for this email", emails_.wait_for(key)}};
+  for (const auto& [which, wait] : waits) {
+    if (wait.count() > 0) {
+      return Error(ErrorCode::kRateLimited, fmt::format("too many failed attempts {}; try again in {} minutes", which,
+                                                        (wait.count() + 59) / 60));
+    }
   }
   auto account = store_.authenticate(email, password);
   if (!account.ok()) {
-    if (account.error().code() == ErrorCode::kUnauthenticated) throttle_.record_failure(key);
+    if (account.error().code() == ErrorCode::kUnauthenticated) {
+      emails_.record_failure(key);
+      addresses_.record_failure(address);
+    }
     return account.error();
   }
-  throttle_.reset(key);
+  emails_.reset(key);
   auto session = store_.create_session(account->id, lifetime_);
   if (!session.ok()) return session.error();
-  {
-    const std::lock_guard lock(mutex_);
-    known_.insert_or_assign(account->id, *account);
-  }
   std::vector<SignedInAccount> accounts;
   for (const SignedInAccount& other : signed_in) {
     if (other.account.id == account->id) {

@@ -136,6 +136,7 @@ Result<InstallerOptions> installer_options(const Config& config) {
   options.workplace_url = config.app.workplace_url;
   const std::string& public_url = config.server.public_url.empty() ? options.redirect_url : config.server.public_url;
   options.secure_cookies = public_url.starts_with("https://");
+  options.trusted_proxy_hops = config.server.trusted_proxy_hops;
   return options;
 }
 
@@ -184,7 +185,13 @@ asio::awaitable<http::Response> Installer::on_sign_in(Installer* self, http::Req
   std::vector<SignedInAccount> accounts = self->signed_in(request);
   Result<std::string> cookie = Error(ErrorCode::kUnauthenticated, "the email or password is wrong");
   if (!email.empty() && email.size() <= kMaxEmailBytes && !password.empty() && password.size() <= kMaxPasswordBytes) {
-    cookie = self->sessions_.sign_in(accounts, email, Secret(std::string(password)));
+    std::vector<std::string_view> forwarded_for;
+    for (auto [it, end] = request.message().equal_range("X-Forwarded-For"); it != end; ++it) {
+      forwarded_for.push_back(it->value());
+    }
+    const std::string client =
+        client_address(request.peer_address(), forwarded_for, self->options_.trusted_proxy_hops);
+    cookie = self->sessions_.sign_in(accounts, email, Secret(std::string(password)), client);
   }
   if (cookie.ok()) {
     http::Response response = self->see_other(view.next);
@@ -196,7 +203,7 @@ asio::awaitable<http::Response> Installer::on_sign_in(Installer* self, http::Req
     case ErrorCode::kUnauthenticated: view.error = "The email or password is wrong."; break;
     case ErrorCode::kRateLimited:
       code = status::too_many_requests;
-      view.error = "Too many failed attempts for this email: " + cookie.error().reason() + ".";
+      view.error = "Signing in is paused: " + cookie.error().reason() + ".";
       break;
     default:
       spdlog::warn("install: sign-in failed: {}", cookie.error().reason());

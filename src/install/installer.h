@@ -61,11 +61,16 @@ struct InstallerOptions {
   std::size_t max_pending_installs = 1000;
   std::size_t max_form_bytes = 4096;  // larger form bodies are answered 413
   LoginLimits login_limits;
+  // The reverse proxies in front of the server that append to X-Forwarded-For, which then names the
+  // client a sign-in is throttled by (login_throttle.h client_address()). 0: the socket's peer; a
+  // client's own X-Forwarded-For is never trusted then.
+  std::size_t trusted_proxy_hops = 0;
 };
 
 // Returns the options `config` implies: redirect_url from [app] redirect_url, else
 // {server.public_url}/workplace/install; workplace_url from [app]; Secure cookies when the public
-// URL (or the redirect URL) is https. kConfig when no redirect URL can be formed.
+// URL (or the redirect URL) is https; trusted_proxy_hops from [server]. kConfig when no redirect
+// URL can be formed.
 Result<InstallerOptions> installer_options(const Config& config);
 
 class Installer {

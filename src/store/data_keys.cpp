@@ -17,7 +17,9 @@ std::string wrap_context(std::string_view community_id) {
 }
 
 std::string seal_context(SealPurpose purpose, std::string_view community_id) {
-  std::string context = purpose == SealPurpose::kAccessToken ? "access_token" : "webhook_payload";
+  std::string context = purpose == SealPurpose::kAccessToken     ? "access_token"
+                        : purpose == SealPurpose::kWebhookPayload ? "webhook_payload"
+                                                                  : "outbox_message";
   context.append(1, '\0').append(community_id);
   return context;
 }

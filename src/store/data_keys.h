@@ -19,7 +19,7 @@
 
 namespace wik::store {
 
-enum class SealPurpose { kAccessToken, kWebhookPayload };
+enum class SealPurpose { kAccessToken, kWebhookPayload, kOutboxMessage };
 
 // Returns 32 fresh random bytes.
 Secret generate_data_key();

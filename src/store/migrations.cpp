@@ -71,6 +71,16 @@ CREATE TABLE app_tables (table_name TEXT PRIMARY KEY, community_column TEXT NOT 
 )" + append_only(dialect, "audit_log");
 }
 
+// The reply outbox (issue 7): a handler's Send API bodies, queued with its event's completion.
+std::string outbox_schema(Dialect dialect) {
+  return R"(
+CREATE TABLE outbox ()" + id_column(dialect) + R"(, community_id TEXT NOT NULL, inbox_id BIGINT NOT NULL,
+  body_sealed TEXT NOT NULL, created_at BIGINT NOT NULL, attempts BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL,
+  last_error TEXT NOT NULL, claim_token TEXT, lease_until BIGINT);
+CREATE INDEX outbox_community_order ON outbox (community_id, id);
+)";
+}
+
 std::string create_migrations_table() {
   return "CREATE TABLE IF NOT EXISTS schema_migrations ("
          "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -82,8 +92,9 @@ Result<std::int64_t> read_version(Transaction& tx) {
   return rows->at(0).integer(0);
 }
 
-constexpr std::array<CommunityTable, 4> kCommunityTables = {{
+constexpr std::array<CommunityTable, 5> kCommunityTables = {{
     {"inbox", "community_id"},
+    {"outbox", "community_id"},
     {"dead_letters", "community_id"},
     {"identities", "community_id"},
     {"installations", "community_id"},
@@ -92,7 +103,8 @@ constexpr std::array<CommunityTable, 4> kCommunityTables = {{
 }  // namespace
 
 std::vector<Migration> kit_migrations(Dialect dialect) {
-  return {Migration{.version = 1, .name = "initial schema", .sql = initial_schema(dialect)}};
+  return {Migration{.version = 1, .name = "initial schema", .sql = initial_schema(dialect)},
+          Migration{.version = 2, .name = "reply outbox", .sql = outbox_schema(dialect)}};
 }
 
 Result<std::int64_t> schema_version(Database& database) {

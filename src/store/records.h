@@ -105,6 +105,18 @@ struct ClaimedEvent {
 
 enum class FailOutcome { kRetryScheduled, kDeadLettered };
 
+// A reply a handler gave, queued with its event's completion and claimed for sending
+// (Store::claim_outbox).
+struct OutboxMessage {
+  std::int64_t id = 0;
+  CommunityId community_id;
+  std::string body;           // the Send API request body (JSON)
+  std::int64_t attempts = 0;  // attempts before this one
+  std::string claim_token;    // proves the lease when finishing or failing the send
+};
+
+enum class OutboxOutcome { kRetryScheduled, kDropped };
+
 struct DeadLetter {
   std::int64_t id = 0;
   CommunityId community_id;

@@ -332,7 +332,7 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
   });
 }
 
-Result<void> Store::complete_inbox_event(const ClaimedEvent& event) {
+Result<void> Store::complete_inbox_event(const ClaimedEvent& event, std::span<const std::string> replies) {
   return database_->transact([&](Transaction& tx) -> Result<void> {
     Result<std::int64_t> updated = tx.execute(
         "UPDATE inbox SET state = 'done', payload_sealed = '', claimed_by = NULL, claim_token = NULL, "
@@ -340,7 +340,83 @@ Result<void> Store::complete_inbox_event(const ClaimedEvent& event) {
         {event.id, event.claim_token});
     if (!updated) return updated.error();
     if (*updated == 0) return Error(ErrorCode::kConflict, "the claim on this inbox event was lost");
+    if (replies.empty()) return ok_result();
+    Result<std::optional<Secret>> key = find_data_key(tx, event.community_id, true);
+    if (!key) return key.error();
+    if (!*key) return ok_result();  // the community is being purged: nothing is sent to it
+    const std::int64_t now = now_ms();
+    for (const std::string& reply : replies) {
+      const std::string sealed = seal_with_data_key(**key, SealPurpose::kOutboxMessage, event.community_id, reply);
+      Result<std::int64_t> queued = tx.execute(
+          "INSERT INTO outbox (community_id, inbox_id, body_sealed, created_at, attempts, next_attempt_at, last_error) "
+          "VALUES ($1, $2, $3, $4, 0, $4, '')",
+          {event.community_id, event.id, sealed, now});
+      if (!queued) return queued.error();
+    }
     return ok_result();
+  });
+}
+
+Result<std::vector<OutboxMessage>> Store::claim_outbox(std::size_t limit, std::chrono::milliseconds lease) {
+  const std::string claim_token = core::secure_random_token(16);
+  const std::int64_t now = now_ms();
+  const std::string sql =
+      "UPDATE outbox SET claim_token = $1, lease_until = $2 WHERE id IN ("
+      " SELECT m.id FROM outbox m WHERE m.next_attempt_at <= $3 AND (m.lease_until IS NULL OR m.lease_until <= $3)"
+      " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.community_id = m.community_id AND o.id < m.id)"
+      " ORDER BY m.id LIMIT $4" +
+      std::string(database_->dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "") +
+      ") RETURNING id, community_id, body_sealed, attempts";
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<OutboxMessage>> {
+    Result<Rows> rows = tx.query(sql, {claim_token, now + lease.count(), now, static_cast<std::int64_t>(limit)});
+    if (!rows) return rows.error();
+    std::vector<OutboxMessage> out;
+    for (const Row& row : *rows) {
+      const std::string& community = row.text(1);
+      Result<std::optional<Secret>> key = find_data_key(tx, community, false);
+      if (!key) return key.error();
+      if (!*key) continue;  // its purge is under way and will delete the row
+      Result<Secret> body = open_with_data_key(**key, SealPurpose::kOutboxMessage, community, row.text(2));
+      if (!body) return body.error().with_context("outbox message");
+      out.push_back({.id = row.integer(0),
+                     .community_id = community,
+                     .body = std::string(body->expose()),
+                     .attempts = row.integer(3),
+                     .claim_token = claim_token});
+    }
+    std::sort(out.begin(), out.end(), [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
+    return out;
+  });
+}
+
+Result<void> Store::finish_outbox(const OutboxMessage& message) {
+  return database_->transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> deleted =
+        tx.execute("DELETE FROM outbox WHERE id = $1 AND claim_token = $2", {message.id, message.claim_token});
+    if (!deleted) return deleted.error();
+    if (*deleted == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
+    return ok_result();
+  });
+}
+
+Result<OutboxOutcome> Store::fail_outbox(const OutboxMessage& message, std::string_view error,
+                                         std::optional<TimePoint> retry_at) {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<OutboxOutcome> {
+    const std::int64_t attempts = message.attempts + 1;
+    if (retry_at && attempts < options_.max_attempts) {
+      Result<std::int64_t> updated = tx.execute(
+          "UPDATE outbox SET attempts = $3, next_attempt_at = $4, last_error = $5, claim_token = NULL, "
+          "lease_until = NULL WHERE id = $1 AND claim_token = $2",
+          {message.id, message.claim_token, attempts, to_ms(*retry_at), error});
+      if (!updated) return updated.error();
+      if (*updated == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
+      return OutboxOutcome::kRetryScheduled;
+    }
+    Result<std::int64_t> deleted =
+        tx.execute("DELETE FROM outbox WHERE id = $1 AND claim_token = $2", {message.id, message.claim_token});
+    if (!deleted) return deleted.error();
+    if (*deleted == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
+    return OutboxOutcome::kDropped;
   });
 }
 

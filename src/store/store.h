@@ -102,13 +102,28 @@ class Store {
   // expired is claimable again. On PostgreSQL concurrent claimers skip each other's rows.
   Result<std::vector<ClaimedEvent>> claim_inbox_events(std::string_view worker, std::size_t limit,
                                                        std::chrono::milliseconds lease);
-  // Marks a claimed event handled (its dedupe key stays, its payload goes): kConflict when the
-  // claim was lost (another worker reclaimed it after the lease ran out).
-  Result<void> complete_inbox_event(const ClaimedEvent& event);
+  // Marks a claimed event handled (its dedupe key stays, its payload goes) and queues the
+  // handler's `replies` (Send API bodies, sealed like payloads) in the same transaction, so a reply
+  // is queued exactly when its event is done: kConflict when the claim was lost (another worker
+  // reclaimed it after the lease ran out), and then nothing is queued.
+  Result<void> complete_inbox_event(const ClaimedEvent& event, std::span<const std::string> replies = {});
   // Records a failed attempt: schedules a retry at `retry_at`, or, after max_attempts or when
   // `retry_at` is nullopt (an event that can never succeed), moves the event to the dead letters. kConflict when the claim was lost. `error` must hold no secret.
   Result<FailOutcome> fail_inbox_event(const ClaimedEvent& event, std::string_view error,
                                        std::optional<TimePoint> retry_at);
+  // ---- Reply outbox
+  // Claims up to `limit` queued replies whose retry time has come, only the oldest of each
+  // community (so a community's replies go out in order), until now + `lease`. On PostgreSQL
+  // concurrent claimers skip each other's rows.
+  Result<std::vector<OutboxMessage>> claim_outbox(std::size_t limit, std::chrono::milliseconds lease);
+  // Deletes a sent reply: kConflict when the claim was lost.
+  Result<void> finish_outbox(const OutboxMessage& message);
+  // Records a failed send: schedules a retry at `retry_at`, or after max_attempts (or with no
+  // `retry_at`: a reply the platform will never take) drops the reply. kConflict when the claim
+  // was lost. `error` must hold no secret.
+  Result<OutboxOutcome> fail_outbox(const OutboxMessage& message, std::string_view error,
+                                    std::optional<TimePoint> retry_at);
+
   // Returns, for every community with a pending event or a dead letter, how many of each it has,
   // ordered by community id. Payloads stay sealed.
   Result<std::vector<InboxCounts>> inbox_counts();

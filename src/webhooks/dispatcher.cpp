@@ -3,7 +3,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -24,7 +23,7 @@ using namespace boost::asio::experimental::awaitable_operators;
 constexpr std::chrono::minutes kStoreCallDeadline{1};
 
 // co_spawn (under ||) needs a default-constructible result; Result is not.
-asio::awaitable<std::optional<Result<void>>> run_handler(EventHandler handler, store::ClaimedEvent event) {
+asio::awaitable<std::optional<Result<Replies>>> run_handler(EventHandler handler, store::ClaimedEvent event) {
   co_return co_await handler(event);
 }
 
@@ -59,9 +58,7 @@ Dispatcher::~Dispatcher() {
 }
 
 std::chrono::system_clock::time_point Dispatcher::retry_at(std::int64_t attempts) const {
-  auto delay = options_.retry_base;
-  for (std::int64_t i = 0; i < attempts && delay < options_.retry_max; ++i) delay *= 2;
-  return clock_.now() + std::min(delay, options_.retry_max);
+  return clock_.now() + backoff(options_.retry_base, options_.retry_max, attempts);
 }
 
 asio::awaitable<void> Dispatcher::handle(store::ClaimedEvent event) {
@@ -76,9 +73,17 @@ asio::awaitable<void> Dispatcher::handle(store::ClaimedEvent event) {
 
   std::string outcome = "handled";
   if (!failure) {
-    std::function<Result<void>()> complete = [this, event] { return store_.complete_inbox_event(event); };
+    Replies replies = std::move(std::get<0>(first)->value());
+    const bool any_replies = !replies.empty();
+    std::function<Result<void>()> complete = [this, event, replies = std::move(replies)] {
+      return store_.complete_inbox_event(event, replies);
+    };
     auto completed = co_await http::run_blocking<Result<void>>(pool_, std::move(complete), kStoreCallDeadline);
-    if (!completed || !completed->ok()) outcome = "lost_claim";
+    if (!completed || !completed->ok()) {
+      outcome = "lost_claim";
+    } else if (any_replies && replies_queued_) {
+      replies_queued_();
+    }
   } else {
     // A malformed event fails the same way every time: it becomes a dead letter at once.
     const std::optional<std::chrono::system_clock::time_point> when =
@@ -127,39 +132,18 @@ asio::awaitable<void> Dispatcher::loop(Dispatcher* self) {
     auto handled = co_await self->run_once();
     if (!handled.ok()) spdlog::error("webhooks: dispatching failed: {}", handled.error().reason());
     if (handled.ok() && *handled > 0) continue;
-    if (self->notified_.exchange(false)) continue;  // events arrived while this pass ran
-    std::shared_ptr<asio::steady_timer> wake;
-    {
-      const std::lock_guard lock(self->wake_mutex_);
-      wake = self->wake_;
-    }
-    wake->expires_after(self->options_.idle_poll);
-    co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
-    self->notified_ = false;
+    co_await self->wake_.wait(self->options_.idle_poll);
   }
 }
 
 void Dispatcher::start(const asio::any_io_executor& executor) {
-  {
-    const std::lock_guard lock(wake_mutex_);
-    wake_ = std::make_shared<asio::steady_timer>(executor);
-  }
+  wake_.bind(executor);
   asio::co_spawn(executor, loop(this), [](std::exception_ptr e) {
     if (e) spdlog::critical("webhooks: the dispatcher loop stopped on an exception");
   });
 }
 
-void Dispatcher::notify() {
-  std::shared_ptr<asio::steady_timer> wake;
-  {
-    const std::lock_guard lock(wake_mutex_);
-    wake = wake_;
-  }
-  notified_ = true;
-  if (!wake) return;
-  // Timers are not thread-safe: the wake-up runs on the timer's own executor.
-  asio::post(wake->get_executor(), [wake] { wake->expires_at(asio::steady_timer::time_point::min()); });
-}
+void Dispatcher::notify() { wake_.notify(); }
 
 void Dispatcher::stop() {
   stopping_ = true;

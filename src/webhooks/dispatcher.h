@@ -4,7 +4,8 @@
 // A loop claims a batch from the inbox (Store::claim_inbox_events: only the oldest pending event of
 // each community is claimable, so a community's events are handled one after another while
 // different communities run concurrently; with PostgreSQL several processes may dispatch at once).
-// Each event's handler runs under handler_timeout. Success marks the event done; a failure or a
+// Each event's handler runs under handler_timeout. Success marks the event done and queues the
+// handler's replies in the outbox in the same transaction (OutboxSender sends them); a failure or a
 // timeout schedules a retry after an exponential back-off (retry_base × 2^attempts, capped at
 // retry_max) until the store's max_attempts, after which the event becomes a dead letter with its
 // last error; a kMalformed failure (an event that can never be handled) becomes one at once. An event whose worker died is claimed again once its lease expires. When the inbox is
@@ -22,18 +23,18 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "http/server/metrics.h"
 #include "store/store.h"
+#include "webhooks/wake_signal.h"
 
 namespace wik::webhooks {
 
@@ -48,8 +49,11 @@ struct DispatcherOptions {
   std::string worker;  // this process's name in claims; empty: a random one
 };
 
-// Handles one event; an Error (or a timeout) makes it retry later. The event is valid for the call.
-using EventHandler = std::function<boost::asio::awaitable<Result<void>>(const store::ClaimedEvent&)>;
+// The Send API bodies a handler gave as its replies, queued in the outbox with its completion.
+using Replies = std::vector<std::string>;
+// Handles one event and returns its replies; an Error (or a timeout) makes it retry later and
+// discards the replies. The event is valid for the call.
+using EventHandler = std::function<boost::asio::awaitable<Result<Replies>>(const store::ClaimedEvent&)>;
 
 class Dispatcher {
  public:
@@ -67,6 +71,8 @@ class Dispatcher {
   void start(const boost::asio::any_io_executor& executor);
   // Wakes an idle loop at once (new events were stored).
   void notify();
+  // Calls `listener` after an event's replies were queued in the outbox. Set before start().
+  void on_replies_queued(std::function<void()> listener) { replies_queued_ = std::move(listener); }
   // Stops claiming; events being handled finish. Safe to call more than once.
   void stop();
 
@@ -82,11 +88,8 @@ class Dispatcher {
   DispatcherOptions options_;
   boost::asio::thread_pool pool_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> notified_{false};  // set by notify(), consumed by the loop before it sleeps
-  std::mutex wake_mutex_;
-  // The idle loop's timer; notify() moves its expiry to now. Shared with posted wake-ups so a late
-  // one never touches a destroyed dispatcher. Set by start(), guarded by wake_mutex_.
-  std::shared_ptr<boost::asio::steady_timer> wake_;
+  WakeSignal wake_;
+  std::function<void()> replies_queued_;
 };
 
 }  // namespace wik::webhooks

@@ -158,6 +158,13 @@ TEST_F(AppTest, AppDataOfACommunityThatIsNotInstalledIsRefused) {
 
 // An admin page that lists the installed communities and sends a person a message from a form.
 boost::asio::awaitable<Result<AdminPage>> messages_page(AdminContext& admin, const AdminRequest& request) {
+  if (request.post && request.field("everyone")) {
+    const std::string community_id = request.field("community").value_or("");
+    const Reply announcement = Reply::text(request.field("text").value_or(""));
+    auto sent = co_await admin.message_everyone(community_id, announcement);
+    if (!sent.ok()) co_return sent.error();
+    co_return AdminPage::see_other("/admin/messages?sent=" + std::to_string(*sent));
+  }
   if (request.post) {
     const std::string community_id = request.field("community").value_or("");
     auto community = co_await admin.community(community_id);
@@ -247,6 +254,19 @@ TEST_F(AdminPagesTest, AFormSendsAMessageAsTheCommunityOnlyWithTheBrowsersCsrfTo
   const auto refused = browser.post("/admin/messages", elsewhere);
   EXPECT_EQ(refused.status, 404u);
   EXPECT_THAT(refused.body, HasSubstr("not installed"));
+}
+
+TEST_F(AdminPagesTest, OnlyAnAdminPageMessagesEveryMemberOfACommunity) {
+  testing::TestBrowser browser(io_, *http_, base_);
+  sign_in(browser, "ops@vendor.test", "/admin/messages");
+  const auto sent = browser.post("/admin/messages", {{"csrf", browser.cookie("wik_csrf").value_or("")},
+                                                     {"community", install_.community_id},
+                                                     {"everyone", "1"},
+                                                     {"text", "The VPN is back"}});
+  EXPECT_EQ(sent.status, 303u) << sent.body;
+  const std::size_t members = emulator_->state().users(community_id()).size();
+  EXPECT_EQ(sent.header("Location").value_or(""), "/admin/messages?sent=" + std::to_string(members));
+  EXPECT_EQ(bot_texts(), std::vector<std::string>(members, "The VPN is back"));
 }
 
 TEST_F(AdminPagesTest, TheOverviewListsInstallsAndQueuesAndNeverAToken) {

@@ -55,6 +55,8 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(config->server.port, 8080);
   EXPECT_EQ(config->server.threads, 0u);
   EXPECT_EQ(config->server.public_url, "");
+  EXPECT_EQ(config->server.trusted_proxy_hops, 0u);
+  EXPECT_EQ(config->app.reverify_interval, std::chrono::hours(6));
   EXPECT_EQ(config->store.engine, StoreEngine::kSqlite);
   EXPECT_EQ(config->store.sqlite_path, "wik.db");
   EXPECT_TRUE(config->store.postgres_url.empty());
@@ -82,12 +84,14 @@ graph_url = "http://127.0.0.1:9090/"
 graph_version = "v19.0"
 workplace_url = "http://127.0.0.1:9090/"
 redirect_url = "https://wik.example.com/workplace/install"
+reverify_interval_hours = 24
 
 [server]
 address = "0.0.0.0"
 port = 0
 threads = 4
 public_url = "https://wik.example.com"
+trusted_proxy_hops = 1
 
 [store]
 engine = "postgres"
@@ -112,6 +116,8 @@ format = "json"
   EXPECT_EQ(config->server.port, 0);
   EXPECT_EQ(config->server.threads, 4u);
   EXPECT_EQ(config->server.public_url, "https://wik.example.com");
+  EXPECT_EQ(config->server.trusted_proxy_hops, 1u);
+  EXPECT_EQ(config->app.reverify_interval, std::chrono::hours(24));
   EXPECT_EQ(config->store.engine, StoreEngine::kPostgres);
   EXPECT_EQ(config->store.sqlite_path, "/var/lib/wik/wik.db");
   EXPECT_EQ(config->store.postgres_url.expose(), "postgresql://wik:pw@db/wik");
@@ -357,6 +363,9 @@ INSTANTIATE_TEST_SUITE_P(
                  {"server.port: expected an integer 0-65535, got a string (from @DIR@/wik.toml:2)"}},
         Rejected{"PortAsAFloat", "[server]\nport = 80.5\n", {}, {}, {"server.port: expected an integer 0-65535, got a floating-point number"}},
         Rejected{"TooManyThreads", "[server]\nthreads = 5000\n", {}, {}, {"server.threads: expected an integer 0-1024"}},
+        Rejected{"TooManyProxyHops", "[server]\ntrusted_proxy_hops = 9\n", {}, {}, {"server.trusted_proxy_hops: expected an integer 0-8"}},
+        Rejected{"ReverifyIntervalTooLong", "", {{"WIK_APP_REVERIFY_INTERVAL_HOURS", "1000"}}, {},
+                 {R"(app.reverify_interval_hours: expected an integer 0-720 (0: no re-verify sweep), got "1000")"}},
         Rejected{"AppIdNotDigits", "", {{"WIK_APP_ID", "12ab"}}, {}, {R"(app.id: expected a string of digits, got "12ab" (from WIK_APP_ID))"}},
         Rejected{"AppIdAsAnInteger", "[app]\nid = 1234\n", {}, {}, {"app.id: expected a string of digits, got an integer"}},
         Rejected{"GraphUrlNotHttp", "", {{"WIK_APP_GRAPH_URL", "ftp://graph.workplace.com"}}, {},

@@ -78,6 +78,7 @@ asio::awaitable<Response> throw_up(Request&) {
 }
 
 asio::awaitable<Response> echo(Request& request) { co_return Response::text(request.body()); }
+asio::awaitable<Response> peer(Request& request) { co_return Response::text(request.peer_address()); }
 
 asio::awaitable<Result<Response>> slow(Probe& probe, Request& request) {
   ++probe.slow_started;
@@ -125,6 +126,7 @@ class ServerTest : public ::testing::Test {
         .get("/throw", throw_up)
         .get("/hang-up", hang_up)
         .post("/echo", echo)
+        .get("/peer", peer)
         .post("/small", echo, {.max_body_bytes = 16})
         .get("/slow/{ms}", Handler([this](Request& request) { return slow(probe_, request); }));
     ASSERT_THAT(server_->start(), wik::testing::IsOk());
@@ -188,6 +190,14 @@ TEST_F(ServerTest, BindsPathParametersAndQuery) {
   const auto body = boost::json::parse(response->body);
   EXPECT_EQ(body.at("id").as_string(), "a b");
   EXPECT_EQ(body.at("q").as_string(), "x y!");
+}
+
+TEST_F(ServerTest, HandlersSeeThePeerAddressOfTheSocketNeverXForwardedFor) {
+  start();
+  auto response = fetch(get_request("/peer", "X-Forwarded-For: 203.0.113.7\r\n"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "127.0.0.1");
 }
 
 TEST_F(ServerTest, UnknownPathIs404WithJsonError) {

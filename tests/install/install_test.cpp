@@ -155,6 +155,13 @@ class InstallTest : public ::testing::Test {
     return browser.post("/signin", {{"csrf", csrf(browser)}, {"email", email}, {"password", password}, {"next", next}});
   }
 
+  // Signs `email` in on `browser`, sending `headers` with the sign-in POST.
+  http::ClientResponse sign_in_from(TestBrowser& browser, const std::string& email, const std::string& password,
+                                    const TestBrowser::Headers& headers) {
+    EXPECT_EQ(browser.get("/signin").status, 200u);
+    return browser.post("/signin", {{"csrf", csrf(browser)}, {"email", email}, {"password", password}}, headers);
+  }
+
   void script_install(const std::string& token, const std::string& name = "Acme") {
     graph_host_.script({.body = token_body(token)});
     graph_host_.script({.body = community_body(name)});
@@ -551,6 +558,64 @@ TEST_F(InstallTest, SignInNeverRevealsWhetherAnEmailExistsAndIsThrottled) {
   EXPECT_EQ(sign_in(browser, "admin@vendor.example").status, 303u);
 }
 
+TEST_F(InstallTest, ManyFailuresFromOneAddressPauseSignInThereWhateverTheEmails) {
+  start();
+  TestBrowser& browser = new_browser();
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    // A forged X-Forwarded-For changes nothing: no proxy is trusted, the socket's peer counts.
+    const TestBrowser::Headers forged = {{"X-Forwarded-For", "198.51.100." + std::to_string(attempt)}};
+    EXPECT_EQ(sign_in_from(browser, "user" + std::to_string(attempt) + "@vendor.example", "nope", forged).status, 401u);
+  }
+  const auto paused = sign_in(browser, "admin@vendor.example");
+  EXPECT_EQ(paused.status, 429u);
+  EXPECT_THAT(paused.body, HasSubstr("too many failed attempts from this address; try again in 15 minutes"));
+  clock_.advance(std::chrono::minutes(15));
+  EXPECT_EQ(sign_in(browser, "admin@vendor.example").status, 303u);
+}
+
+TEST_F(InstallTest, BehindATrustedProxyEachClientAddressIsCountedOnItsOwn) {
+  start({.trusted_proxy_hops = 1});
+  TestBrowser& browser = new_browser();
+  // The client wrote the first entry itself; the proxy appended the address it saw.
+  const TestBrowser::Headers attacker = {{"X-Forwarded-For", "192.0.2.1, 203.0.113.7"}};
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    EXPECT_EQ(sign_in_from(browser, "user" + std::to_string(attempt) + "@vendor.example", "nope", attacker).status,
+              401u);
+  }
+  EXPECT_EQ(sign_in_from(browser, "admin@vendor.example", kPassword, {{"X-Forwarded-For", "203.0.113.7"}}).status,
+            429u);
+  EXPECT_EQ(sign_in_from(browser, "admin@vendor.example", kPassword, {{"X-Forwarded-For", "192.0.2.1"}}).status, 303u)
+      << "another address is unaffected";
+  EXPECT_EQ(sign_in_from(browser, "second@vendor.example", kPassword, {{"X-Forwarded-For", "2001:db8::1"}}).status,
+            303u);
+}
+
+TEST_F(InstallTest, SessionsSurviveARestartButNotTheirAccount) {
+  start();
+  TestBrowser& browser = new_browser();
+  ASSERT_EQ(sign_in(browser, "admin@vendor.example").status, 303u);
+  const std::string sessions = browser.cookie("__Host-wik_sessions").value_or("");
+  ASSERT_FALSE(sessions.empty());
+
+  server_->stop();
+  start();  // a new process: a new Installer and server over the same store
+  TestBrowser& after_restart = new_browser();
+  const TestBrowser::Headers cookie = {{"Cookie", "__Host-wik_sessions=" + sessions}};
+  const auto admin_page = after_restart.get("/admin/install", cookie);
+  EXPECT_EQ(admin_page.status, 200u);
+  EXPECT_THAT(admin_page.body, HasSubstr("admin@vendor.example"));
+
+  auto database = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
+  ASSERT_THAT(database, IsOk());
+  ASSERT_THAT((*database)->transact([&](store::Transaction& tx) -> Result<void> {
+    auto deleted = tx.execute("DELETE FROM accounts WHERE id = $1", {admin_});
+    if (!deleted) return deleted.error();
+    return ok_result();
+  }),
+              IsOk());
+  EXPECT_EQ(after_restart.get("/admin/install", cookie).status, 303u) << "a deleted account is signed out";
+}
+
 TEST_F(InstallTest, SessionCookiesAreSecureHttpOnlyLaxAndSignOutEndsEverySession) {
   start();
   TestBrowser& browser = new_browser();
@@ -603,6 +668,39 @@ TEST_F(InstallTest, HostileInputIsEscapedOrRefused) {
   }
 }
 
+TEST(ClientAddressTest, TrustsOnlyTheEntriesTheConfiguredProxiesWrote) {
+  EXPECT_EQ(client_address("10.0.0.5", {"192.0.2.1"}, 0), "10.0.0.5");
+  EXPECT_EQ(client_address("10.0.0.5", {"192.0.2.1, 203.0.113.7"}, 1), "203.0.113.7");
+  EXPECT_EQ(client_address("10.0.0.5", {"192.0.2.1", " 203.0.113.7 ,198.51.100.9"}, 2), "203.0.113.7");
+  EXPECT_EQ(client_address("10.0.0.5", {"203.0.113.7"}, 3), "203.0.113.7");
+  EXPECT_EQ(client_address("10.0.0.5", {}, 1), "10.0.0.5");
+  EXPECT_EQ(client_address("10.0.0.5", {" , "}, 1), "10.0.0.5");
+}
+
+TEST(ClientAddressTest, KeysIpv6ByItsSlash64AndMappedIpv4AsIpv4) {
+  EXPECT_EQ(client_key("203.0.113.7"), "203.0.113.7");
+  EXPECT_EQ(client_key("203.0.113.7:4431"), "203.0.113.7");
+  EXPECT_EQ(client_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_key("[2001:db8:1:2:bbbb::9]:443"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_key("::ffff:192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(client_key("not-an-address"), "not-an-address");
+}
+
+TEST(LoginThrottleTest, AFullTableForgetsTheLeastRecentlyFailingKey) {
+  testing::FakeClock clock{1764370000};
+  LoginThrottle throttle(clock, 1, std::chrono::minutes(15), 2);
+  throttle.record_failure("a");
+  clock.advance(std::chrono::seconds(1));
+  throttle.record_failure("b");
+  clock.advance(std::chrono::seconds(1));
+  throttle.record_failure("a");  // "a" failed last now
+  clock.advance(std::chrono::seconds(1));
+  throttle.record_failure("c");  // the table is full: "b" goes
+  EXPECT_GT(throttle.wait_for("a").count(), 0);
+  EXPECT_EQ(throttle.wait_for("b").count(), 0);
+  EXPECT_GT(throttle.wait_for("c").count(), 0);
+}
+
 TEST(InstallerOptionsTest, TheRedirectUrlComesFromTheConfigurationOrThePublicUrl) {
   Config config;
   EXPECT_THAT(installer_options(config), HasError(ErrorCode::kConfig));
@@ -621,6 +719,9 @@ TEST(InstallerOptionsTest, TheRedirectUrlComesFromTheConfigurationOrThePublicUrl
   ASSERT_THAT(explicit_url, IsOk());
   EXPECT_EQ(explicit_url->redirect_url, "http://127.0.0.1:8080/hooks/install");
   EXPECT_FALSE(explicit_url->secure_cookies);
+  EXPECT_EQ(explicit_url->trusted_proxy_hops, 0u);
+  config.server.trusted_proxy_hops = 2;
+  EXPECT_EQ(installer_options(config)->trusted_proxy_hops, 2u);
 }
 
 }  // namespace

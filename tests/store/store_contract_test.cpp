@@ -247,6 +247,53 @@ TYPED_TEST(StoreContractTest, AnAbandonedClaimIsReclaimedAfterItsLease) {
   EXPECT_THAT(this->store_->complete_inbox_event((*reclaimed)[0]), HasError(ErrorCode::kConflict));
 }
 
+TYPED_TEST(StoreContractTest, RepliesQueueWithTheCompletionAndLeaveInOrderPerCommunity) {
+  CommunityScope a = this->install("1");
+  CommunityScope b = this->install("2");
+  ASSERT_THAT(a.insert_inbox_event(event("m1")), IsOk());
+  ASSERT_THAT(b.insert_inbox_event(event("m1")), IsOk());
+  std::vector<ClaimedEvent> events = this->store_->claim_inbox_events("w", 10, 30s).value();
+  ASSERT_THAT(events, SizeIs(2));
+  const std::vector<std::string> replies_a = {"r1", "r2"};
+  const std::vector<std::string> replies_b = {"s1"};
+  ASSERT_THAT(this->store_->complete_inbox_event(events[0], replies_a), IsOk());
+  ASSERT_THAT(this->store_->complete_inbox_event(events[1], replies_b), IsOk());
+  // A completion whose claim was lost queues nothing.
+  EXPECT_THAT(this->store_->complete_inbox_event(events[0], replies_a), HasError(ErrorCode::kConflict));
+
+  std::vector<OutboxMessage> first = this->store_->claim_outbox(10, 30s).value();
+  ASSERT_THAT(first, SizeIs(2));  // the oldest of each community only
+  EXPECT_EQ(first[0].body, "r1");
+  EXPECT_EQ(first[0].community_id, "1");
+  EXPECT_EQ(first[1].body, "s1");
+  EXPECT_THAT(this->store_->claim_outbox(10, 30s).value(), IsEmpty());  // leased, and r2 waits for r1
+
+  ASSERT_THAT(this->store_->finish_outbox(first[0]), IsOk());
+  EXPECT_THAT(this->store_->finish_outbox(first[0]), HasError(ErrorCode::kConflict));
+  std::vector<OutboxMessage> second = this->store_->claim_outbox(10, 30s).value();
+  ASSERT_THAT(second, SizeIs(1));
+  EXPECT_EQ(second[0].body, "r2");
+
+  Result<OutboxOutcome> retry = this->store_->fail_outbox(second[0], "graph 503", this->clock_.now() + 60s);
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(*retry, OutboxOutcome::kRetryScheduled);
+  EXPECT_THAT(this->store_->claim_outbox(10, 30s).value(), IsEmpty());
+  this->clock_.advance(61s);
+  std::vector<OutboxMessage> again = this->store_->claim_outbox(10, 30s).value();
+  ASSERT_THAT(again, SizeIs(2));  // r2 after its back-off; s1 after its lease ran out (a crashed sender)
+  EXPECT_EQ(again[0].body, "r2");
+  EXPECT_EQ(again[0].attempts, 1);
+  EXPECT_EQ(again[1].body, "s1");
+  EXPECT_THAT(this->store_->finish_outbox(first[1]), HasError(ErrorCode::kConflict));  // the stale claim on s1
+
+  Result<OutboxOutcome> dropped = this->store_->fail_outbox(again[0], "graph 100: no such person", std::nullopt);
+  ASSERT_THAT(dropped, IsOk());
+  EXPECT_EQ(*dropped, OutboxOutcome::kDropped);
+  ASSERT_THAT(this->store_->finish_outbox(again[1]), IsOk());
+  EXPECT_THAT(this->store_->claim_outbox(10, 30s).value(), IsEmpty());
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM outbox"), 0);
+}
+
 TYPED_TEST(StoreContractTest, FailedAttemptsRetryThenBecomeDeadLettersThatReplay) {
   StoreOptions options = test_options();
   options.max_attempts = 2;
@@ -416,6 +463,25 @@ TYPED_TEST(StoreContractTest, AccountsHashPasswordsAndRefuseDuplicates) {
   Rows stored = this->query("SELECT password_hash FROM accounts");
   ASSERT_THAT(stored, SizeIs(1));
   EXPECT_THAT(stored[0].text(0), StartsWith("$argon2id$"));
+}
+
+TYPED_TEST(StoreContractTest, FindsAnAccountByIdUntilItIsDeleted) {
+  const Account created = this->store_->create_account("Owner@Vendor.test", Secret("pw"), "admin").value();
+  Result<Account> found = this->store_->find_account(created.id);
+  ASSERT_THAT(found, IsOk());
+  EXPECT_EQ(found->id, created.id);
+  EXPECT_EQ(found->email, "owner@vendor.test");
+  EXPECT_EQ(found->role, "admin");
+  EXPECT_EQ(found->created_at, created.created_at);
+  EXPECT_THAT(this->store_->find_account(created.id + 1), HasError(ErrorCode::kNotFound));
+
+  ASSERT_THAT(this->raw().transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> deleted = tx.execute("DELETE FROM accounts WHERE id = $1", {created.id});
+    if (!deleted) return deleted.error();
+    return ok_result();
+  }),
+              IsOk());
+  EXPECT_THAT(this->store_->find_account(created.id), HasError(ErrorCode::kNotFound));
 }
 
 TYPED_TEST(StoreContractTest, SessionsAreStoredAsHashesAndExpire) {

@@ -49,6 +49,12 @@ class StorePurgeTest : public StoreTest<Engine> {
                   IsOk());
     }
     ASSERT_THAT(this->raw().transact([&](Transaction& tx) -> Result<void> {
+      // A queued reply (sealed in real use; in plain text here, so the canary scan sees it go).
+      Result<std::int64_t> reply = tx.execute(
+          "INSERT INTO outbox (community_id, inbox_id, body_sealed, created_at, attempts, next_attempt_at, last_error) "
+          "VALUES ($1, 0, $2, 0, 0, 0, '')",
+          {community_id, "reply " + canary});
+      if (!reply) return reply.error();
       for (int i = 0; i < kAppRows; ++i) {
         Result<std::int64_t> inserted = tx.execute("INSERT INTO tickets (community_id, body) VALUES ($1, $2)",
                                                    {community_id, "ticket " + std::to_string(i) + " " + canary});

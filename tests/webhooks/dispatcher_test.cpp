@@ -41,9 +41,10 @@ struct Journal {
   std::map<std::string, int> failures_left;  // dedupe key → failures still to give
   std::set<std::string> slow;                // dedupe keys whose handler takes too long
   std::set<std::string> malformed;           // dedupe keys whose handler finds the event malformed
+  int replies_per_event = 0;                 // replies each successful handler gives
 };
 
-asio::awaitable<Result<void>> journaling_handler(Journal* journal, store::ClaimedEvent event) {
+asio::awaitable<Result<Replies>> journaling_handler(Journal* journal, store::ClaimedEvent event) {
   bool fail = false;
   bool slow = false;
   {
@@ -67,7 +68,11 @@ asio::awaitable<Result<void>> journaling_handler(Journal* journal, store::Claime
   --journal->running;
   if (fail) co_return Error(ErrorCode::kUnavailable, "scripted failure");
   journal->handled[event.community_id].push_back(event.dedupe_key);
-  co_return ok_result();
+  Replies replies;
+  for (int i = 0; i < journal->replies_per_event; ++i) {
+    replies.push_back("{\"reply\":\"" + event.dedupe_key + "/" + std::to_string(i) + "\"}");
+  }
+  co_return replies;
 }
 
 class DispatcherTest : public ::testing::Test {
@@ -167,6 +172,33 @@ TEST_F(DispatcherTest, AfterMaxAttemptsTheEventIsADeadLetterAndItsCommunityMoves
   ASSERT_THAT(dead, IsOk());
   ASSERT_THAT(*dead, SizeIs(1));
   EXPECT_EQ(dead->front().last_error, "scripted failure");
+}
+
+TEST_F(DispatcherTest, RepliesAreQueuedWithTheEventsCompletionAndOnlyForAHandlerThatSucceeded) {
+  journal_.replies_per_event = 2;
+  journal_.failures_left["a0"] = 1;
+  int queued_signals = 0;
+  dispatcher_->on_replies_queued([&] { ++queued_signals; });
+  add("111", "a0");
+  drain();  // a0 fails: its replies are discarded
+  auto none = store_->claim_outbox(10, std::chrono::seconds(30));
+  ASSERT_THAT(none, IsOk());
+  EXPECT_THAT(*none, SizeIs(0));
+  EXPECT_EQ(queued_signals, 0);
+
+  clock_.advance(std::chrono::seconds(1));
+  drain();  // a0 succeeds: both replies are queued, in order, once
+  EXPECT_EQ(queued_signals, 1);
+  std::vector<std::string> sent;
+  for (int round = 0; round < 3; ++round) {
+    auto claimed = store_->claim_outbox(10, std::chrono::seconds(30));
+    ASSERT_THAT(claimed, IsOk());
+    for (const auto& message : *claimed) {
+      sent.push_back(message.body);
+      ASSERT_THAT(store_->finish_outbox(message), IsOk());
+    }
+  }
+  EXPECT_THAT(sent, ElementsAre("{\"reply\":\"a0/0\"}", "{\"reply\":\"a0/1\"}"));
 }
 
 TEST_F(DispatcherTest, AMalformedEventIsADeadLetterAtOnceWithoutRetries) {

@@ -74,12 +74,14 @@ class Request {
  public:
   using Message = boost::beast::http::request<boost::beast::http::string_body>;
 
-  Request(Message message, Target target, std::string route, Params path_params, std::string request_id)
+  Request(Message message, Target target, std::string route, Params path_params, std::string request_id,
+          std::string peer_address = {})
       : message_(std::move(message)),
         target_(std::move(target)),
         route_(std::move(route)),
         path_params_(std::move(path_params)),
-        request_id_(std::move(request_id)) {}
+        request_id_(std::move(request_id)),
+        peer_address_(std::move(peer_address)) {}
 
   boost::beast::http::verb method() const { return message_.method(); }
   std::string_view method_name() const { return message_.method_string(); }
@@ -101,6 +103,10 @@ class Request {
   // Returns the id logged with this request and echoed in X-Request-Id.
   const std::string& request_id() const noexcept { return request_id_; }
   const Message& message() const noexcept { return message_; }
+  // Returns the IP address of the connection's peer ("203.0.113.7", "2001:db8::1"; an IPv4-mapped
+  // IPv6 address in its IPv4 form), or "" when unknown. Behind a proxy this is the proxy's address:
+  // nothing here reads X-Forwarded-For, which any client can send.
+  const std::string& peer_address() const noexcept { return peer_address_; }
 
   // Returns the decoded form fields of an application/x-www-form-urlencoded body: kUnsupported
   // for another media type, kMalformed for invalid percent-encoding.
@@ -115,6 +121,7 @@ class Request {
   std::string route_;
   Params path_params_;
   std::string request_id_;
+  std::string peer_address_;
 };
 
 class Response {

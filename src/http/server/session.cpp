@@ -52,7 +52,8 @@ struct Connection {
   Stream& stream;
   Deadline& deadline;
   beast::flat_buffer buffer;
-  std::string output;  // the response being written
+  std::string output;        // the response being written
+  std::string peer_address;  // Request::peer_address() of every request on this connection
 };
 
 bool is_parse_error(const boost::system::error_code& ec) {
@@ -277,7 +278,7 @@ asio::awaitable<Next> serve_one(Connection<Stream>& connection, std::size_t serv
 
   const bool client_keep_alive = parser.get().keep_alive();
   Request request(parser.release(), std::move(target).value(), route.pattern, std::move(match.params),
-                  exchange.request_id);
+                  exchange.request_id, connection.peer_address);
   // An exception escaping a handler is a bug: logged and answered 500.
   std::optional<Result<Response>> outcome;
   try {
@@ -354,10 +355,23 @@ asio::awaitable<void> linger(io::Socket& socket, Deadline& deadline) {
   deadline.disarm();
 }
 
+// Returns the peer's IP address as text (IPv4-mapped IPv6 as IPv4), or "" when the socket has none.
+std::string peer_address_of(const io::Socket& socket) {
+  boost::system::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  const auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_connection(ServerState& state, Watchdog& watchdog, io::Socket socket, bool reject) {
   co_await asio::this_coro::throw_if_cancelled(false);
+  std::string peer_address = peer_address_of(socket);
   if (auto* tls = state.tls()) {
     using TlsStream = beast::ssl_stream<io::Socket>;
     TlsStream stream(std::move(socket), *tls);
@@ -366,7 +380,7 @@ asio::awaitable<void> serve_connection(ServerState& state, Watchdog& watchdog, i
     auto [handshake_error] = co_await stream.async_handshake(asio::ssl::stream_base::server);
     deadline.disarm();
     if (handshake_error) co_return;
-    Connection<TlsStream> connection{state, stream, deadline, {}, {}};
+    Connection<TlsStream> connection{state, stream, deadline, {}, {}, std::move(peer_address)};
     if (reject) {
       co_await refuse(connection);
     } else {
@@ -378,7 +392,7 @@ asio::awaitable<void> serve_connection(ServerState& state, Watchdog& watchdog, i
     co_return;
   }
   Deadline deadline(watchdog, socket);
-  Connection<io::Socket> connection{state, socket, deadline, {}, {}};
+  Connection<io::Socket> connection{state, socket, deadline, {}, {}, std::move(peer_address)};
   Next next = Next::kClose;
   if (reject) {
     next = co_await refuse(connection);

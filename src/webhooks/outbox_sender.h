@@ -1,0 +1,77 @@
+// OutboxSender: sends the replies handlers queued in the outbox (Store::complete_inbox_event),
+// oldest first per community, and deletes each once the platform took it.
+//
+// Why an outbox: a reply is queued in the same transaction that marks its event handled, so a
+// handler that fails (and is retried) has sent nothing, and an event handled once sends its
+// replies once. What can still repeat: the Send API has no idempotency key, so a process that dies
+// after the platform accepted a reply and before its row is deleted sends that one reply again
+// after the lease (`lease`). That window — one Graph round trip's end to one delete's commit — is
+// measured as `outbox_unconfirmed_seconds` (docs/webhooks.md). A send that fails transiently
+// (kUnavailable, kTimeout, kRateLimited) is retried with back-off; one the platform refuses for
+// good (a person who left, a revoked install, a bad body) is dropped and counted. Thread-safety
+// and shutdown as for the Dispatcher: stop(), stop the loop's io_context, destroy the sender, then
+// that io_context.
+#pragma once
+
+#include <wik/result.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+
+#include "core/clock.h"
+#include "http/server/metrics.h"
+#include "store/store.h"
+#include "webhooks/wake_signal.h"
+
+namespace wik::webhooks {
+
+struct OutboxOptions {
+  std::size_t batch = 64;                                      // replies claimed at once
+  std::chrono::milliseconds lease = std::chrono::seconds(60);  // a claim's lifetime; > the Graph call's timeout
+  std::chrono::milliseconds idle_poll = std::chrono::milliseconds(200);
+  std::chrono::milliseconds retry_base = std::chrono::seconds(1);
+  std::chrono::milliseconds retry_max = std::chrono::minutes(10);
+  std::size_t store_threads = 2;
+};
+
+// Sends one reply (the Send API body) as its community. The message is valid for the call.
+using ReplySender = std::function<boost::asio::awaitable<Result<void>>(const store::OutboxMessage&)>;
+
+class OutboxSender {
+ public:
+  OutboxSender(store::Store& store, ReplySender send, const core::Clock& clock, http::MetricsRegistry& metrics,
+               OutboxOptions options = {});
+  ~OutboxSender();
+  OutboxSender(const OutboxSender&) = delete;
+  OutboxSender& operator=(const OutboxSender&) = delete;
+
+  // Claims one batch and sends it; returns how many replies it tried. The loop calls this; tests may.
+  boost::asio::awaitable<Result<std::size_t>> run_once();
+  // Starts the loop on `executor`. REQUIRES: called once; a single-threaded io_context's executor.
+  void start(const boost::asio::any_io_executor& executor);
+  // Wakes an idle loop at once (replies were queued).
+  void notify() { wake_.notify(); }
+  // Stops claiming; sends under way finish. Safe to call more than once.
+  void stop();
+
+ private:
+  static boost::asio::awaitable<void> loop(OutboxSender* self);
+  boost::asio::awaitable<void> send(store::OutboxMessage message);
+
+  store::Store& store_;
+  ReplySender send_;
+  const core::Clock& clock_;
+  http::MetricsRegistry& metrics_;
+  OutboxOptions options_;
+  boost::asio::thread_pool pool_;
+  std::atomic<bool> stopping_{false};
+  WakeSignal wake_;
+};
+
+}  // namespace wik::webhooks
