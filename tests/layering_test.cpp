@@ -39,6 +39,7 @@ const std::map<std::string, std::set<std::string>>& allowed_dependencies() {
       {"app", {"core", "config", "log", "http", "store", "graph", "install", "deauth", "webhooks", "bot", "i18n",
                "manifest", "admin"}},
       {"emulator", {"core", "config", "log", "http"}},
+      {"testing", {"core", "config", "log", "http", "store", "app", "emulator"}},
       {"cli", {"core", "config", "log", "http", "store", "graph", "manifest", "admin", "app", "emulator"}},
   };
   return kRules;

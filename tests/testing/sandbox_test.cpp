@@ -1,0 +1,71 @@
+// The public test kit (include/wik/testing.h) used as an integration author would: an App with a
+// chat handler, driven by the seed community's people through the emulator.
+#include <wik/testing.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace wik {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+boost::asio::awaitable<Result<void>> echo(Context& context, const Message& message) {
+  const std::string said = message.quick_reply_payload ? "pressed " + *message.quick_reply_payload : message.text;
+  const Reply reply = Reply::text("You said: " + said).quick_reply("Again", "AGAIN").quick_reply("Stop", "STOP");
+  co_return co_await context.reply(reply);
+}
+
+TEST(SandboxTest, APersonWritesAndPressesAQuickReplyAndTheBotAnswersThroughThePlatform) {
+  auto sandbox = testing::Sandbox::start([](App& app) { app.on_message(echo); });
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().reason();
+  auto bruno = (*sandbox)->person("bruno@acme.example");
+  ASSERT_TRUE(bruno.ok());
+  EXPECT_EQ(bruno->locale, "pt_BR");
+
+  auto replies = (*sandbox)->say(*bruno, "hello");
+  ASSERT_TRUE(replies.ok()) << replies.error().reason();
+  ASSERT_EQ(replies->size(), 1u);
+  EXPECT_EQ((*replies)[0].text, "You said: hello");
+  EXPECT_THAT((*replies)[0].quick_replies, ElementsAre("Again", "Stop"));
+
+  auto pressed = (*sandbox)->press(*bruno, (*replies)[0], 1);
+  ASSERT_TRUE(pressed.ok()) << pressed.error().reason();
+  EXPECT_EQ((*pressed)[0].text, "You said: pressed STOP");
+  EXPECT_EQ((*sandbox)->messages_to(*bruno).size(), 2u);
+}
+
+TEST(SandboxTest, WaitingForMoreRepliesThanTheBotSendsEndsInATimeoutThatSaysSo) {
+  auto sandbox = testing::Sandbox::start([](App& app) { app.on_message(echo); },
+                                         {.timeout = std::chrono::milliseconds(500)});
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().reason();
+  auto chloe = (*sandbox)->person("chloe@acme.example");
+  ASSERT_TRUE(chloe.ok());
+  auto replies = (*sandbox)->say(*chloe, "bonjour", 2);
+  ASSERT_FALSE(replies.ok());
+  EXPECT_EQ(replies.error().code(), ErrorCode::kTimeout);
+  EXPECT_THAT(replies.error().reason(), HasSubstr("1 of the 2"));
+  EXPECT_EQ((*sandbox)->person("nobody@acme.example").error().code(), ErrorCode::kNotFound);
+}
+
+TEST(SandboxTest, UninstallReachesTheAppsUninstallHandler) {
+  std::atomic<int> uninstalls{0};
+  auto sandbox = testing::Sandbox::start([&](App& app) {
+    app.on_uninstall([&](Context&, const Uninstall&) -> boost::asio::awaitable<Result<void>> {
+      ++uninstalls;
+      co_return ok_result();
+    });
+  });
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().reason();
+  ASSERT_TRUE((*sandbox)->uninstall().ok());
+  for (int i = 0; i < 500 && uninstalls == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(uninstalls, 1);
+}
+
+}  // namespace
+}  // namespace wik
