@@ -112,7 +112,10 @@ class SweepTest : public ::testing::Test {
 
   std::size_t open_purge_jobs(Process& process) {
     std::size_t open = 0;
-    for (const auto& job : process.store->list_purge_jobs().value()) open += job.state != store::PurgeState::kDone;
+    const auto jobs = process.store->list_purge_jobs();
+    EXPECT_THAT(jobs, IsOk());
+    if (!jobs.ok()) return 0;
+    for (const auto& job : *jobs) open += job.state != store::PurgeState::kDone;
     return open;
   }
 

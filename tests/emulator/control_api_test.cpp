@@ -263,7 +263,12 @@ TEST_F(ControlApiTest, WhatABotSendsIsConfirmedWithADeliveryReceipt) {
                                         .fields = {"message_deliveries"}});
   const std::string mid = bot_sends(install, {{"text", "Your ticket is open"}});
   EXPECT_TRUE(wait_for([&] { return deliveries.load() == 1; }));
-  const Reply log = control_get("/deliveries?app_id=" + kAppId);
+  // The delivery log entry is written once the app's answer has come back, just after the app saw it.
+  Reply log;
+  EXPECT_TRUE(wait_for([&] {
+    log = control_get("/deliveries?app_id=" + kAppId);
+    return data_size(log) > 0;
+  }));
   ASSERT_GT(data_size(log), 0u);
   const std::string body = text(data_at(log, data_size(log) - 1), "body");
   EXPECT_THAT(body, ::testing::HasSubstr("\"delivery\":{\"mids\":[\"" + mid + "\"]"));
