@@ -15,7 +15,8 @@
 //  - direct: the person's message is recorded in the emulator's state and this program POSTs the
 //    same delivery the emulator would (built by its own builders, signed with the app secret)
 //    to the App at once; it also reports when the App acknowledged the delivery (stored durably),
-//    so the total splits into ingest and dispatch + handler + Send API.
+//    so the total splits into ingest, and dispatch + handler + outbox + Send API.
+// The direct mode also times GET /healthz through the same client, the floor under its figures.
 // Everything runs in this process on loopback; the App keeps its store in a temporary SQLite file
 // (WAL, synchronous=FULL) or a throw-away PostgreSQL cluster with fsync on. Prints percentiles in ms.
 #include <wik/app.h>
