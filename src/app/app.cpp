@@ -277,15 +277,20 @@ Result<void> App::Impl::start() {
   auto store = store::Store::open(std::move(*database), std::move(*ring), clock_);
   if (!store.ok()) return store.error();
   store_ = std::move(*store);
+  // The app's schema and tables, plus the bot manners' own when a Bot is set.
+  std::string all_schema = schema;
+  std::vector<store::AppTable> all_tables = tables;
   if (manners_) {
-    schema += schema.empty() ? "" : ";\n";
-    schema += app::BotManners::kSchema;
-    tables.push_back({.table = app::BotManners::kPeopleTable, .community_column = "community_id"});
+    all_schema += all_schema.empty() ? "" : ";\n";
+    all_schema += app::BotManners::kSchema;
+    all_tables.push_back({.table = app::BotManners::kPeopleTable, .community_column = "community_id"});
   }
-  if (!schema.empty()) {
-    if (auto applied = store_->apply_app_schema(schema); !applied.ok()) return applied.error().with_context("schema()");
+  if (!all_schema.empty()) {
+    if (auto applied = store_->apply_app_schema(all_schema); !applied.ok()) {
+      return applied.error().with_context("schema()");
+    }
   }
-  for (const auto& table : tables) {
+  for (const auto& table : all_tables) {
     if (auto registered = store_->register_app_table(table); !registered.ok()) {
       return registered.error().with_context("register_table(" + table.table + ")");
     }

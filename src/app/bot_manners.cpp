@@ -2,21 +2,17 @@
 
 #include <wik/messenger_profile.h>
 
-#include <algorithm>
 #include <chrono>
 #include <sstream>
+
+#include "app/community_context.h"
+#include "core/ascii.h"
 
 namespace wik::app {
 namespace {
 
 namespace asio = boost::asio;
 using boost::beast::http::verb;
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  return out;
-}
 
 std::string trimmed(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -47,11 +43,11 @@ Reply BotManners::with_menu(const Context& context, std::string text) const {
 }
 
 bool BotManners::is_help_word(const Context& context, std::string_view text) const {
-  const std::string word = lower_ascii(trimmed(text));
+  const std::string word = core::ascii_lower(trimmed(text));
   if (word.empty()) return false;
   std::stringstream words(context.text("wik.help.words") + "|help");
   for (std::string candidate; std::getline(words, candidate, '|');) {
-    if (!candidate.empty() && lower_ascii(candidate) == word) return true;
+    if (!candidate.empty() && core::ascii_lower(candidate) == word) return true;
   }
   return false;
 }
@@ -91,11 +87,14 @@ asio::awaitable<Result<bool>> BotManners::before_postback(Context& context, cons
 }
 
 asio::awaitable<Result<void>> BotManners::greet(Context& context, const std::string& person) const {
-  std::string path = "/" + person;
-  std::vector<std::pair<std::string, std::string>> fields{{"fields", "first_name"}};
-  std::optional<boost::json::value> no_body;
-  auto profile = co_await context.graph(verb::get, std::move(path), std::move(fields), std::move(no_body));
   std::string name;
+  Result<boost::json::value> profile = Error(ErrorCode::kInvalidArgument, "not a person's id");
+  if (is_platform_id(person)) {
+    std::string path = "/" + person;
+    std::vector<std::pair<std::string, std::string>> fields{{"fields", "first_name"}};
+    std::optional<boost::json::value> no_body;
+    profile = co_await context.graph(verb::get, std::move(path), std::move(fields), std::move(no_body));
+  }
   if (profile.ok() && profile->is_object()) {
     if (const auto* first = profile->as_object().if_contains("first_name"); first && first->is_string()) {
       name = std::string(first->as_string());

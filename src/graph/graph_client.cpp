@@ -31,6 +31,20 @@ asio::awaitable<Result<void>> sleep_for(std::chrono::milliseconds duration) {
 
 bool idempotent(verb method) { return method == verb::get || method == verb::delete_ || method == verb::head; }
 
+// True when `path` names a node or edge ("/me/messages", "/123_456/comments"): it starts with '/'
+// and has no empty, "." or ".." segment, so an id taken from a payload cannot climb to another
+// node (url_for percent-encodes '?' and '#' itself).
+bool is_node_path(std::string_view path) {
+  if (!path.starts_with('/')) return false;
+  for (std::size_t start = 1; start <= path.size();) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view segment = path.substr(start, end - start);
+    if (segment.empty() || segment == "." || segment == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 std::string join_path(std::string_view base_path, std::string_view version, std::string_view path) {
   std::string joined(base_path);
   while (!joined.empty() && joined.back() == '/') joined.pop_back();
@@ -81,6 +95,9 @@ GraphClient::GraphClient(http::Client& http, GraphOptions options, AppCredential
       budget_(options_.retry) {}
 
 Result<std::string> GraphClient::url_for(const GraphRequest& request, const Auth& auth) const {
+  if (!is_node_path(request.path)) {
+    return Error(ErrorCode::kInvalidArgument, "a Graph path is /node[/edge...]: no empty, '.' or '..' segment");
+  }
   const auto base = http::parse_absolute_url(options_.base_url);
   if (!base.ok()) return Error(ErrorCode::kConfig, "graph base URL: " + base.error().reason());
   boost::urls::url url(*base);

@@ -67,6 +67,8 @@ class GraphClient {
   GraphClient(http::Client& http, GraphOptions options, AppCredentials app, const core::Clock& clock,
               core::RandomSource& random);
 
+  // Every call's path must be /node[/edge...] without an empty, '.' or '..' segment (kInvalidArgument
+  // otherwise, before anything is sent).
   // Calls as an install (token + fresh proof). Returns the response's JSON body.
   boost::asio::awaitable<Result<boost::json::value>> call(const InstallAuth& install, GraphRequest request);
   // Calls as the app (app access token, no proof): /app/subscriptions and /{app_id}.

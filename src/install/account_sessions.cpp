@@ -5,17 +5,13 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/ascii.h"
+
 namespace wik::install {
 namespace {
 
 constexpr char kSeparator = '.';
 constexpr std::size_t kMaxSessionIdBytes = 128;
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  return out;
-}
 
 }  // namespace
 
@@ -51,7 +47,7 @@ std::vector<SignedInAccount> AccountSessions::resolve(std::string_view cookie) {
 
 Result<std::string> AccountSessions::sign_in(const std::vector<SignedInAccount>& signed_in, std::string_view email,
                                              const Secret& password, std::string_view client_address) {
-  const std::string key = lower_ascii(email);
+  const std::string key = core::ascii_lower(email);
   const std::string address = client_key(client_address);
   const std::pair<std::string_view, std::chrono::seconds> waits[] = {
       {"from this address", addresses_.wait_for(address)}, {"for this email", emails_.wait_for(key)}};

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/ascii.h"
 #include "core/constant_time.h"
 #include "core/hex.h"
 #include "core/hmac.h"
@@ -35,12 +36,6 @@ constexpr std::chrono::seconds kTombstoneFor = std::chrono::minutes(10);
 // The rate-limit budget of the GET /community call that verifies a new token.
 constexpr std::string_view kVerificationBudget = "install-verification";
 
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  return out;
-}
-
 bool is_base64url(std::string_view text) {
   return std::ranges::all_of(text, [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -51,10 +46,10 @@ bool is_base64url(std::string_view text) {
 std::string origin_of(std::string_view url) {
   const auto parsed = http::parse_absolute_url(url);
   if (!parsed.ok() || parsed->has_userinfo()) return {};
-  const std::string scheme = lower_ascii(parsed->scheme());
+  const std::string scheme = core::ascii_lower(parsed->scheme());
   if (scheme != "https" && scheme != "http") return {};
   const std::string port = parsed->has_port() ? std::string(parsed->port()) : scheme == "https" ? "443" : "80";
-  return fmt::format("{}://{}:{}", scheme, lower_ascii(parsed->encoded_host()), port);
+  return fmt::format("{}://{}:{}", scheme, core::ascii_lower(parsed->encoded_host()), port);
 }
 
 // Returns the path of the redirect URL. REQUIRES (fatal otherwise): an absolute URL whose path is not "/".
@@ -105,7 +100,7 @@ Result<VerifiedCommunity> parse_community(const boost::json::value& body) {
   const auto* permissions = install && install->is_object() ? install->as_object().if_contains("permissions") : nullptr;
   if (permissions && permissions->is_array()) {
     for (const auto& permission : permissions->as_array()) {
-      if (permission.is_string()) community.permissions.push_back(lower_ascii(permission.as_string()));
+      if (permission.is_string()) community.permissions.push_back(core::ascii_lower(permission.as_string()));
     }
   }
   return community;

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "core/ascii.h"
 #include "core/hex.h"
 #include "core/hmac.h"
 #include "core/sealed_box.h"
@@ -38,13 +39,6 @@ PurgeState purge_state_from(std::string_view text) {
 }
 
 std::string hash_hex(std::string_view value) { return core::to_hex(core::sha256(value)); }
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-  return out;
-}
 
 // Returns the account of a row whose first columns are id, email, role, created_at.
 Account account_of(const Row& row) {
@@ -634,7 +628,7 @@ Result<Account> Store::create_account(std::string_view email, const Secret& pass
   }
   Result<std::string> hash = hash_password(password, options_.password_cost);
   if (!hash) return hash.error();
-  const std::string normalized = lower_ascii(email);
+  const std::string normalized = core::ascii_lower(email);
   const std::int64_t now = now_ms();
   return transact_value(*database_, [&](Transaction& tx) -> Result<Account> {
     Result<Rows> rows = tx.query(
@@ -651,7 +645,7 @@ Result<Account> Store::create_account(std::string_view email, const Secret& pass
 Result<Account> Store::authenticate(std::string_view email, const Secret& password) {
   Result<Rows> rows = transact_value(*database_, [&](Transaction& tx) {
     return tx.query("SELECT id, email, role, created_at, password_hash FROM accounts WHERE email = $1",
-                    {lower_ascii(email)});
+                    {core::ascii_lower(email)});
   });
   if (!rows) return rows.error();
   if (rows->empty()) {
@@ -776,8 +770,8 @@ Result<void> Store::register_app_table(const AppTable& table) {
   if (!is_sql_identifier(table.table) || !is_sql_identifier(table.community_column)) {
     return Error(ErrorCode::kInvalidArgument, "app table and column names must be plain identifiers");
   }
-  const std::string t = lower_ascii(table.table);
-  const std::string c = lower_ascii(table.community_column);
+  const std::string t = core::ascii_lower(table.table);
+  const std::string c = core::ascii_lower(table.community_column);
   return database_->transact([&](Transaction& tx) -> Result<void> {
     if (!tx.query("SELECT " + c + " FROM " + t + " WHERE 1 = 0")) {
       return Error(ErrorCode::kNotFound, "app table or community column does not exist");

@@ -121,6 +121,16 @@ TEST_F(GraphClientTest, SendsJsonBodiesAndEncodesParameters) {
   EXPECT_EQ(boost::json::parse(received[0].body), message);
 }
 
+TEST_F(GraphClientTest, RefusesPathsThatClimbOrHaveEmptySegmentsBeforeSendingAnything) {
+  for (const char* path : {"", "me", "/", "/../app/subscriptions", "/123/../me/messages", "/123/./x", "//me",
+                           "/me/", "/me//messages"}) {
+    EXPECT_THAT(call({.path = path}), HasError(ErrorCode::kInvalidArgument)) << path;
+  }
+  EXPECT_TRUE(graph_host_.received().empty());
+  graph_host_.script({.body = R"({"id":"1"})"});
+  EXPECT_THAT(call({.path = "/123_456/comments"}), IsOk());
+}
+
 TEST_F(GraphClientTest, MapsThePlatformsErrorsToErrorCodes) {
   const struct {
     int code;
