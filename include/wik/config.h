@@ -61,6 +61,16 @@ struct StoreConfig {
   Secret postgres_url;  // may hold a password; required when engine is kPostgres
 };
 
+// [webhooks]: how `wik serve` stores and dispatches webhook events (docs/webhooks.md).
+struct WebhooksConfig {
+  // Store threads of the ingest: deliveries committing at once, so the most one group commit holds.
+  unsigned ingest_store_threads = 8;
+  // Store threads of the dispatcher (claims, completions, failures).
+  unsigned dispatch_store_threads = 2;
+  unsigned dispatch_batch = 512;         // most events one claim takes
+  unsigned dispatch_per_community = 64;  // most events of one community in a claim, handled in turn
+};
+
 // [keys]: the key ring that seals access tokens at rest (docs/key-ring.md).
 struct KeysConfig {
   std::optional<Secret> ring;  // the ring's text, parsed by core::KeyRing::parse
@@ -76,6 +86,7 @@ struct Config {
   AppConfig app;
   ServerConfig server;
   StoreConfig store;
+  WebhooksConfig webhooks;
   KeysConfig keys;
   LogOptions log;
   std::string source = "defaults";  // the configuration file's path, or "defaults" without one

@@ -340,13 +340,18 @@ Result<void> App::Impl::start() {
   admin_->add_routes(server_->router());
 
   webhooks::EventHandler handler = [this](const store::ClaimedEvent& event) { return dispatch(event); };
-  dispatcher_ = std::make_unique<webhooks::Dispatcher>(*store_, std::move(handler), clock_, server_->metrics());
+  dispatcher_ = std::make_unique<webhooks::Dispatcher>(
+      *store_, std::move(handler), clock_, server_->metrics(),
+      webhooks::DispatcherOptions{.batch = config_.webhooks.dispatch_batch,
+                                  .per_community = config_.webhooks.dispatch_per_community,
+                                  .store_threads = config_.webhooks.dispatch_store_threads});
   ingest_ = std::make_unique<webhooks::WebhookIngest>(
       *store_,
       webhooks::IngestOptions{.verify_token = config_.app.verify_token,
                               .app_secrets = config::incoming_app_secrets(config_, clock_.now()),
                               .previous_secrets_until = config_.app.previous_secret_until,
-                              .clock = &clock_},
+                              .clock = &clock_,
+                              .store_threads = config_.webhooks.ingest_store_threads},
       server_->metrics());
   ingest_->on_stored([dispatcher = dispatcher_.get()] { dispatcher->notify(); });
   webhooks::ReplySender reply_sender = [this](const store::OutboxMessage& message) { return send_reply(message); };

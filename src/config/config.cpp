@@ -94,6 +94,15 @@ bool assign_number(std::string_view text, T max, T& target) {
   return true;
 }
 
+// assign_number for counts: 1 to max.
+template <class T>
+bool assign_count(std::string_view text, T max, T& target) {
+  T value{};
+  if (!assign_number(text, max, value) || value == 0) return false;
+  target = value;
+  return true;
+}
+
 template <class E, std::size_t N>
 bool assign_choice(std::string_view text, const std::array<Choice<E>, N>& choices, E& target) {
   for (const Choice<E>& choice : choices) {
@@ -165,7 +174,7 @@ bool is_graph_version(std::string_view text) {
 constexpr std::string_view kRotationEndKey = "app.previous_secret_until";
 constexpr std::string_view kRotationEndExpected = "an RFC 3339 UTC time such as 2026-02-01T00:00:00Z";
 
-constexpr std::array<Setting, 16> kSettings = {{
+constexpr std::array<Setting, 20> kSettings = {{
     {"app.id", ValueType::kString, "a string of digits",
      [](std::string_view text, Config& config) { return assign_if(is_digits(text), text, config.app.id); }},
     {kRotationEndKey, ValueType::kTime, kRotationEndExpected,
@@ -219,6 +228,22 @@ constexpr std::array<Setting, 16> kSettings = {{
        if (text.empty() || text.find('\0') != std::string_view::npos) return false;
        config.store.sqlite_path = text;
        return true;
+     }},
+    {"webhooks.ingest_store_threads", ValueType::kInteger, "an integer 1-256",
+     [](std::string_view text, Config& config) {
+       return assign_count(text, 256u, config.webhooks.ingest_store_threads);
+     }},
+    {"webhooks.dispatch_store_threads", ValueType::kInteger, "an integer 1-64",
+     [](std::string_view text, Config& config) {
+       return assign_count(text, 64u, config.webhooks.dispatch_store_threads);
+     }},
+    {"webhooks.dispatch_batch", ValueType::kInteger, "an integer 1-10000",
+     [](std::string_view text, Config& config) {
+       return assign_count(text, 10000u, config.webhooks.dispatch_batch);
+     }},
+    {"webhooks.dispatch_per_community", ValueType::kInteger, "an integer 1-1000",
+     [](std::string_view text, Config& config) {
+       return assign_count(text, 1000u, config.webhooks.dispatch_per_community);
      }},
     {"log.level", ValueType::kString, "one of trace, debug, info, warn, error, off",
      [](std::string_view text, Config& config) { return assign_choice(text, kLevels, config.log.level); }},

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,12 @@ struct ClaimedEvent {
   TimePoint received_at;
   std::string claim_token;  // proves the lease when completing or failing the event
   TimePoint lease_until;
+};
+
+// A handled event and the replies its handler gave (Store::complete_inbox_events).
+struct InboxCompletion {
+  const ClaimedEvent& event;
+  std::span<const std::string> replies;
 };
 
 enum class FailOutcome { kRetryScheduled, kDeadLettered };

@@ -84,6 +84,40 @@ std::string batch_delete_sql(Dialect dialect, std::string_view table, std::strin
          " = $1 LIMIT $2))";
 }
 
+// Advisory locks that serialise claimers of one queue across PostgreSQL sessions (SQLite's writer
+// lock already does), so two claimers never read the same unleased rows.
+constexpr std::int64_t kInboxClaimLock = 7394002;
+constexpr std::int64_t kOutboxClaimLock = 7394003;
+
+Result<void> serialise_claims(Transaction& tx, Dialect dialect, std::int64_t lock) {
+  if (dialect != Dialect::kPostgres) return ok_result();
+  Result<Rows> locked = tx.query("SELECT pg_advisory_xact_lock($1)", {lock});
+  if (!locked) return locked.error();
+  return ok_result();
+}
+
+// Returns `WITH … claimable AS (…)`: the ids of `table` a claim may take, at most $3 of them, the
+// lowest first. For each community with a data key, its $2 oldest rows (those matching `filter`
+// when given) in id order, cut before the first one that is not due at $1 or still leased: so a
+// community's rows are only ever claimed as a run from its oldest, and not at all while that one
+// waits. Each community costs an index probe of ($community_id[, filter columns], id), however
+// long the queue.
+std::string claimable_runs_sql(Dialect dialect, std::string_view table, std::string_view filter) {
+  const std::string t(table);
+  const std::string where = filter.empty() ? "" : " AND i." + std::string(filter);
+  const std::string oldest =
+      "SELECT i.id FROM " + t + " i WHERE i.community_id = c.community_id" + where + " ORDER BY i.id LIMIT $2";
+  const std::string runs =
+      dialect == Dialect::kPostgres
+          ? "FROM community_keys c CROSS JOIN LATERAL (" + oldest + ") o JOIN " + t + " e ON e.id = o.id"
+          : "FROM community_keys c JOIN " + t + " e ON e.id IN (" + oldest + ")";
+  return "WITH run AS (SELECT e.id, e.community_id, CASE WHEN e.next_attempt_at <= $1 AND "
+         "(e.lease_until IS NULL OR e.lease_until <= $1) THEN 0 ELSE 1 END AS blocked " + runs +
+         "), cut AS (SELECT id, MAX(blocked) OVER (PARTITION BY community_id ORDER BY id "
+         "ROWS UNBOUNDED PRECEDING) AS blocked_so_far FROM run), "
+         "claimable AS (SELECT id FROM cut WHERE blocked_so_far = 0 ORDER BY id LIMIT $3) ";
+}
+
 Result<Secret> load_or_create_audit_key(Database& database, const core::KeyRing& ring) {
   return transact_value(database, [&](Transaction& tx) -> Result<Secret> {
     const std::string fresh = core::seal(ring, core::secure_random_bytes(kAuditKeySize), kAuditKeyContext);
@@ -281,21 +315,19 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
 }
 
 Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view worker, std::size_t limit,
-                                                            std::chrono::milliseconds lease) {
+                                                            std::chrono::milliseconds lease,
+                                                            std::size_t per_community) {
   const std::string claim_token = core::secure_random_token(16);
   const std::int64_t now = now_ms();
   const std::int64_t lease_until = now + lease.count();
   const std::string sql =
-      "UPDATE inbox SET claimed_by = $1, claim_token = $2, lease_until = $3 WHERE id IN ("
-      " SELECT e.id FROM inbox e WHERE e.state = 'pending' AND e.next_attempt_at <= $4"
-      " AND (e.lease_until IS NULL OR e.lease_until <= $4)"
-      " AND NOT EXISTS (SELECT 1 FROM inbox o WHERE o.community_id = e.community_id AND o.state = 'pending'"
-      " AND o.id < e.id)"
-      " ORDER BY e.id LIMIT $5" +
-      std::string(database_->dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "") +
-      ") RETURNING id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at";
+      claimable_runs_sql(database_->dialect(), "inbox", "state = 'pending'") +
+      "UPDATE inbox SET claimed_by = $4, claim_token = $5, lease_until = $6 WHERE state = 'pending' AND id IN "
+      "(SELECT id FROM claimable) RETURNING id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at";
   return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<ClaimedEvent>> {
-    Result<Rows> rows = tx.query(sql, {worker, claim_token, lease_until, now, static_cast<std::int64_t>(limit)});
+    if (Result<void> serialised = serialise_claims(tx, database_->dialect(), kInboxClaimLock); !serialised) return serialised.error();
+    Result<Rows> rows = tx.query(sql, {now, static_cast<std::int64_t>(std::max<std::size_t>(1, per_community)),
+                                       static_cast<std::int64_t>(limit), worker, claim_token, lease_until});
     if (!rows) return rows.error();
     std::vector<ClaimedEvent> out;
     std::map<std::string, std::optional<Secret>> keys;
@@ -327,25 +359,57 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
 }
 
 Result<void> Store::complete_inbox_event(const ClaimedEvent& event, std::span<const std::string> replies) {
-  return database_->transact([&](Transaction& tx) -> Result<void> {
-    Result<std::int64_t> updated = tx.execute(
-        "UPDATE inbox SET state = 'done', payload_sealed = '', claimed_by = NULL, claim_token = NULL, "
-        "lease_until = NULL WHERE id = $1 AND claim_token = $2 AND state = 'pending'",
-        {event.id, event.claim_token});
-    if (!updated) return updated.error();
-    if (*updated == 0) return Error(ErrorCode::kConflict, "the claim on this inbox event was lost");
-    if (replies.empty()) return ok_result();
-    Result<std::optional<Secret>> key = find_data_key(tx, event.community_id, true);
-    if (!key) return key.error();
-    if (!*key) return ok_result();  // the community is being purged: nothing is sent to it
+  const InboxCompletion completion{.event = event, .replies = replies};
+  Result<std::vector<bool>> completed = complete_inbox_events(std::span(&completion, 1));
+  if (!completed) return completed.error();
+  if (!completed->front()) return Error(ErrorCode::kConflict, "the claim on this inbox event was lost");
+  return ok_result();
+}
+
+Result<std::vector<bool>> Store::complete_inbox_events(std::span<const InboxCompletion> completions) {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<bool>> {
+    std::vector<bool> completed;
+    completed.reserve(completions.size());
     const std::int64_t now = now_ms();
-    for (const std::string& reply : replies) {
-      const std::string sealed = seal_with_data_key(**key, SealPurpose::kOutboxMessage, event.community_id, reply);
-      Result<std::int64_t> queued = tx.execute(
-          "INSERT INTO outbox (community_id, inbox_id, body_sealed, created_at, attempts, next_attempt_at, last_error) "
-          "VALUES ($1, $2, $3, $4, 0, $4, '')",
-          {event.community_id, event.id, sealed, now});
-      if (!queued) return queued.error();
+    std::map<std::string, std::optional<Secret>> keys;
+    for (const InboxCompletion& completion : completions) {
+      const ClaimedEvent& event = completion.event;
+      Result<std::int64_t> updated = tx.execute(
+          "UPDATE inbox SET state = 'done', payload_sealed = '', claimed_by = NULL, claim_token = NULL, "
+          "lease_until = NULL WHERE id = $1 AND claim_token = $2 AND state = 'pending'",
+          {event.id, event.claim_token});
+      if (!updated) return updated.error();
+      completed.push_back(*updated == 1);
+      if (*updated == 0 || completion.replies.empty()) continue;
+      auto [key, fresh] = keys.try_emplace(event.community_id);
+      if (fresh) {
+        Result<std::optional<Secret>> found = find_data_key(tx, event.community_id, true);
+        if (!found) return found.error();
+        key->second = std::move(*found);
+      }
+      if (!key->second) continue;  // the community is being purged: nothing is sent to it
+      for (const std::string& reply : completion.replies) {
+        const std::string sealed =
+            seal_with_data_key(*key->second, SealPurpose::kOutboxMessage, event.community_id, reply);
+        Result<std::int64_t> queued = tx.execute(
+            "INSERT INTO outbox (community_id, inbox_id, body_sealed, created_at, attempts, next_attempt_at, "
+            "last_error) VALUES ($1, $2, $3, $4, 0, $4, '')",
+            {event.community_id, event.id, sealed, now});
+        if (!queued) return queued.error();
+      }
+    }
+    return completed;
+  });
+}
+
+Result<void> Store::release_inbox_events(std::span<const ClaimedEvent> events) {
+  return database_->transact([&](Transaction& tx) -> Result<void> {
+    for (const ClaimedEvent& event : events) {
+      Result<std::int64_t> released = tx.execute(
+          "UPDATE inbox SET claimed_by = NULL, claim_token = NULL, lease_until = NULL "
+          "WHERE id = $1 AND claim_token = $2 AND state = 'pending'",
+          {event.id, event.claim_token});
+      if (!released) return released.error();
     }
     return ok_result();
   });
@@ -354,15 +418,13 @@ Result<void> Store::complete_inbox_event(const ClaimedEvent& event, std::span<co
 Result<std::vector<OutboxMessage>> Store::claim_outbox(std::size_t limit, std::chrono::milliseconds lease) {
   const std::string claim_token = core::secure_random_token(16);
   const std::int64_t now = now_ms();
-  const std::string sql =
-      "UPDATE outbox SET claim_token = $1, lease_until = $2 WHERE id IN ("
-      " SELECT m.id FROM outbox m WHERE m.next_attempt_at <= $3 AND (m.lease_until IS NULL OR m.lease_until <= $3)"
-      " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.community_id = m.community_id AND o.id < m.id)"
-      " ORDER BY m.id LIMIT $4" +
-      std::string(database_->dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "") +
-      ") RETURNING id, community_id, body_sealed, attempts";
+  const std::string sql = claimable_runs_sql(database_->dialect(), "outbox", "") +
+                          "UPDATE outbox SET claim_token = $4, lease_until = $5 WHERE id IN "
+                          "(SELECT id FROM claimable) RETURNING id, community_id, body_sealed, attempts";
   return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<OutboxMessage>> {
-    Result<Rows> rows = tx.query(sql, {claim_token, now + lease.count(), now, static_cast<std::int64_t>(limit)});
+    if (Result<void> serialised = serialise_claims(tx, database_->dialect(), kOutboxClaimLock); !serialised) return serialised.error();
+    Result<Rows> rows =
+        tx.query(sql, {now, std::int64_t{1}, static_cast<std::int64_t>(limit), claim_token, now + lease.count()});
     if (!rows) return rows.error();
     std::vector<OutboxMessage> out;
     for (const Row& row : *rows) {

@@ -97,24 +97,34 @@ class Store {
   std::vector<Result<InsertOutcome>> insert_inbox_events(std::span<const ScopedInboxEvent> events);
 
   // ---- Inbox workers
-  // Claims up to `limit` events for `worker` until now + `lease`. Only the oldest pending event
-  // of each community is claimable, so handling keeps per-community order; an event whose lease
-  // expired is claimable again. On PostgreSQL concurrent claimers skip each other's rows.
+  // Claims up to `limit` events for `worker` until now + `lease`, the lowest ids first. From each
+  // community it takes a run of at most `per_community` of its oldest pending events, stopping
+  // before one that is not due or still leased, and none while its oldest waits: so handling the
+  // runs in order keeps per-community order. An event whose lease expired is claimable again.
+  // A claim costs an index probe per community, whatever the backlog; on PostgreSQL concurrent
+  // claimers take turns.
   Result<std::vector<ClaimedEvent>> claim_inbox_events(std::string_view worker, std::size_t limit,
-                                                       std::chrono::milliseconds lease);
+                                                       std::chrono::milliseconds lease,
+                                                       std::size_t per_community = 1);
   // Marks a claimed event handled (its dedupe key stays, its payload goes) and queues the
   // handler's `replies` (Send API bodies, sealed like payloads) in the same transaction, so a reply
   // is queued exactly when its event is done: kConflict when the claim was lost (another worker
   // reclaimed it after the lease ran out), and then nothing is queued.
   Result<void> complete_inbox_event(const ClaimedEvent& event, std::span<const std::string> replies = {});
+  // complete_inbox_event for several events in one transaction (one durable commit), in order:
+  // returns, for each, whether it was completed (false: its claim was lost, nothing queued for it).
+  Result<std::vector<bool>> complete_inbox_events(std::span<const InboxCompletion> completions);
+  // Gives up the claim on events that were not handled (they stay pending, claimable at once);
+  // events whose claim was already lost are left alone.
+  Result<void> release_inbox_events(std::span<const ClaimedEvent> events);
   // Records a failed attempt: schedules a retry at `retry_at`, or, after max_attempts or when
   // `retry_at` is nullopt (an event that can never succeed), moves the event to the dead letters. kConflict when the claim was lost. `error` must hold no secret.
   Result<FailOutcome> fail_inbox_event(const ClaimedEvent& event, std::string_view error,
                                        std::optional<TimePoint> retry_at);
   // ---- Reply outbox
   // Claims up to `limit` queued replies whose retry time has come, only the oldest of each
-  // community (so a community's replies go out in order), until now + `lease`. On PostgreSQL
-  // concurrent claimers skip each other's rows.
+  // community (so a community's replies go out in order), until now + `lease`. Costs an index
+  // probe per community however many replies wait; on PostgreSQL concurrent claimers take turns.
   Result<std::vector<OutboxMessage>> claim_outbox(std::size_t limit, std::chrono::milliseconds lease);
   // Deletes a sent reply: kConflict when the claim was lost.
   Result<void> finish_outbox(const OutboxMessage& message);

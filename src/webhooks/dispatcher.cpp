@@ -8,6 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
+#include <map>
+#include <utility>
 
 #include "core/secure_random.h"
 #include "http/offload.h"
@@ -26,18 +29,6 @@ constexpr std::chrono::minutes kStoreCallDeadline{1};
 asio::awaitable<std::optional<Result<Replies>>> run_handler(EventHandler handler, store::ClaimedEvent event) {
   co_return co_await handler(event);
 }
-
-// Counts the handlers of one batch still running and wakes the batch when the last one ends.
-struct BatchLatch {
-  explicit BatchLatch(const asio::any_io_executor& executor, std::size_t count) : done(executor), remaining(count) {
-    done.expires_at(asio::steady_timer::time_point::max());
-  }
-  void arrive() {
-    if (--remaining == 0) done.expires_at(asio::steady_timer::time_point::min());
-  }
-  asio::steady_timer done;
-  std::size_t remaining;
-};
 
 }  // namespace
 
@@ -61,70 +52,138 @@ std::chrono::system_clock::time_point Dispatcher::retry_at(std::int64_t attempts
   return clock_.now() + backoff(options_.retry_base, options_.retry_max, attempts);
 }
 
-asio::awaitable<void> Dispatcher::handle(store::ClaimedEvent event) {
-  asio::steady_timer deadline(co_await asio::this_coro::executor, options_.handler_timeout);
-  auto first = co_await (run_handler(handler_, event) || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
-  std::optional<Error> failure;
-  if (first.index() == 1) {
-    failure = Error(ErrorCode::kTimeout, "the handler did not finish within its timeout");
-  } else if (!std::get<0>(first) || !std::get<0>(first)->ok()) {
-    failure = std::get<0>(first) ? std::get<0>(first)->error() : Error(ErrorCode::kInternal, "the handler failed");
-  }
+// One claimed batch, on the loop's executor: how many runs are still being handled, and the
+// handled events whose completion waits for the next commit.
+struct Dispatcher::Batch {
+  struct Handled {
+    store::ClaimedEvent event;
+    Replies replies;
+  };
+  std::size_t runs_left = 0;
+  std::vector<Handled> handled;
+  WakeSignal changed;  // an event was handled or a run ended
+};
 
-  std::string outcome = "handled";
-  if (!failure) {
-    Replies replies = std::move(std::get<0>(first)->value());
-    const bool any_replies = !replies.empty();
-    std::function<Result<void>()> complete = [this, event, replies = std::move(replies)] {
-      return store_.complete_inbox_event(event, replies);
-    };
-    auto completed = co_await http::run_blocking<Result<void>>(pool_, std::move(complete), kStoreCallDeadline);
-    if (!completed || !completed->ok()) {
-      outcome = "lost_claim";
-    } else if (any_replies && replies_queued_) {
-      replies_queued_();
+void Dispatcher::count(std::string_view outcome, std::size_t events) {
+  if (events == 0) return;
+  metrics_
+      .counter("webhook_dispatch_total", "Inbox events dispatched to handlers, by outcome.",
+               {{"outcome", std::string(outcome)}})
+      .inc(events);
+}
+
+asio::awaitable<void> Dispatcher::handle_run(std::vector<store::ClaimedEvent> run, std::shared_ptr<Batch> batch) {
+  std::size_t next = 0;
+  while (next < run.size() && !stopping_) {
+    store::ClaimedEvent& event = run[next++];
+    asio::steady_timer deadline(co_await asio::this_coro::executor, options_.handler_timeout);
+    auto first = co_await (run_handler(handler_, event) || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+    std::optional<Error> failure;
+    if (first.index() == 1) {
+      failure = Error(ErrorCode::kTimeout, "the handler did not finish within its timeout");
+    } else if (!std::get<0>(first) || !std::get<0>(first)->ok()) {
+      failure = std::get<0>(first) ? std::get<0>(first)->error() : Error(ErrorCode::kInternal, "the handler failed");
     }
-  } else {
-    // A malformed event fails the same way every time: it becomes a dead letter at once.
-    const std::optional<std::chrono::system_clock::time_point> when =
-        failure->code() == ErrorCode::kMalformed ? std::nullopt : std::optional(retry_at(event.attempts));
-    const std::string reason = failure->reason();
-    std::function<Result<store::FailOutcome>()> fail = [this, event, reason, when] {
-      return store_.fail_inbox_event(event, reason, when);
-    };
-    auto failed = co_await http::run_blocking<Result<store::FailOutcome>>(pool_, std::move(fail), kStoreCallDeadline);
-    outcome = !failed || !failed->ok()                          ? "lost_claim"
-              : failed->value() == store::FailOutcome::kDeadLettered ? "dead_lettered"
-                                                                     : "retry_scheduled";
-    spdlog::warn("webhooks: handler failed for an event of community {} (attempt {}): {}", event.community_id,
-                 event.attempts + 1, reason);
+    if (failure) {
+      co_await fail(event, *failure);
+      break;
+    }
+    batch->handled.push_back({.event = std::move(event), .replies = std::move(std::get<0>(first)->value())});
+    batch->changed.notify();
   }
-  metrics_.counter("webhook_dispatch_total", "Inbox events dispatched to handlers, by outcome.",
-                   {{"outcome", outcome}})
-      .inc();
+  if (next == run.size()) co_return;
+  // The rest of the run waits behind the failed event (or, when stopping, for the next claim).
+  std::vector<store::ClaimedEvent> rest(std::make_move_iterator(run.begin() + static_cast<std::ptrdiff_t>(next)),
+                                        std::make_move_iterator(run.end()));
+  const std::size_t given_back = rest.size();
+  std::function<Result<void>()> release = [this, rest = std::move(rest)] { return store_.release_inbox_events(rest); };
+  auto released = co_await http::run_blocking<Result<void>>(pool_, std::move(release), kStoreCallDeadline);
+  if (!released || !released->ok()) {
+    spdlog::warn("webhooks: could not give back {} claimed events; they are claimable again after their lease",
+                 given_back);
+  }
+  count("released", given_back);
+}
+
+asio::awaitable<void> Dispatcher::fail(const store::ClaimedEvent& event, const Error& failure) {
+  // A malformed event fails the same way every time: it becomes a dead letter at once.
+  const std::optional<std::chrono::system_clock::time_point> when =
+      failure.code() == ErrorCode::kMalformed ? std::nullopt : std::optional(retry_at(event.attempts));
+  const std::string reason = failure.reason();
+  std::function<Result<store::FailOutcome>()> record = [this, event, reason, when] {
+    return store_.fail_inbox_event(event, reason, when);
+  };
+  auto failed = co_await http::run_blocking<Result<store::FailOutcome>>(pool_, std::move(record), kStoreCallDeadline);
+  count(!failed || !failed->ok()                                 ? "lost_claim"
+        : failed->value() == store::FailOutcome::kDeadLettered ? "dead_lettered"
+                                                                : "retry_scheduled");
+  spdlog::warn("webhooks: handler failed for an event of community {} (attempt {}): {}", event.community_id,
+               event.attempts + 1, reason);
+}
+
+asio::awaitable<void> Dispatcher::commit_completions(Batch& batch) {
+  const std::chrono::milliseconds wait_limit = kStoreCallDeadline;
+  for (;;) {
+    if (batch.handled.empty()) {
+      if (batch.runs_left == 0) co_return;
+      co_await batch.changed.wait(wait_limit);
+      continue;
+    }
+    std::vector<Batch::Handled> group = std::exchange(batch.handled, {});
+    const std::size_t size = group.size();
+    const bool any_replies =
+        std::any_of(group.begin(), group.end(), [](const Batch::Handled& h) { return !h.replies.empty(); });
+    std::function<Result<std::vector<bool>>()> complete = [this, group = std::move(group)] {
+      std::vector<store::InboxCompletion> completions;
+      completions.reserve(group.size());
+      for (const Batch::Handled& h : group) completions.push_back({.event = h.event, .replies = h.replies});
+      return store_.complete_inbox_events(completions);
+    };
+    auto committed =
+        co_await http::run_blocking<Result<std::vector<bool>>>(pool_, std::move(complete), kStoreCallDeadline);
+    if (!committed || !committed->ok()) {
+      spdlog::error("webhooks: completing {} handled events failed ({}); they run again after their lease", size,
+                    committed ? committed->error().reason() : "the store did not answer in time");
+      count("lost_claim", size);
+      continue;
+    }
+    metrics_.counter("webhook_completion_commits_total", "Transactions that marked handled events done (each may mark many).")
+        .inc();
+    const auto done = static_cast<std::size_t>(std::count(committed->value().begin(), committed->value().end(), true));
+    count("handled", done);
+    count("lost_claim", size - done);
+    if (any_replies && done > 0 && replies_queued_) replies_queued_();
+  }
 }
 
 asio::awaitable<Result<std::size_t>> Dispatcher::run_once() {
   std::function<Result<std::vector<store::ClaimedEvent>>()> claim = [this] {
-    return store_.claim_inbox_events(options_.worker, options_.batch, options_.lease);
+    return store_.claim_inbox_events(options_.worker, options_.batch, options_.lease, options_.per_community);
   };
   auto claimed = co_await http::run_blocking<Result<std::vector<store::ClaimedEvent>>>(pool_, std::move(claim),
                                                                                         kStoreCallDeadline);
   if (!claimed) co_return Error(ErrorCode::kTimeout, "claiming inbox events timed out");
   if (!claimed->ok()) co_return claimed->error();
-  auto& events = claimed->value();
-  if (events.empty()) co_return std::size_t{0};
+  std::vector<store::ClaimedEvent>& events = claimed->value();
+  const std::size_t claimed_count = events.size();
+  if (claimed_count == 0) co_return claimed_count;
 
+  // The claim returns ids ascending, so each community's run comes out in order.
+  std::map<std::string, std::vector<store::ClaimedEvent>> runs;
+  for (store::ClaimedEvent& event : events) runs[event.community_id].push_back(std::move(event));
   const auto executor = co_await asio::this_coro::executor;
-  auto latch = std::make_shared<BatchLatch>(executor, events.size());
-  for (auto& event : events) {
-    asio::co_spawn(executor, handle(std::move(event)), [latch](std::exception_ptr e) {
-      if (e) spdlog::error("webhooks: a handler threw; its event will be retried after its lease");
-      latch->arrive();
+  auto batch = std::make_shared<Batch>();
+  batch->changed.bind(executor);
+  batch->runs_left = runs.size();
+  for (auto& [community, run] : runs) {
+    asio::co_spawn(executor, handle_run(std::move(run), batch), [batch](std::exception_ptr e) {
+      if (e) spdlog::error("webhooks: a handler threw; its community's unhandled events run after their lease");
+      --batch->runs_left;
+      batch->changed.notify();
     });
   }
-  co_await latch->done.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_return events.size();
+  co_await commit_completions(*batch);
+  co_return claimed_count;
 }
 
 asio::awaitable<void> Dispatcher::loop(Dispatcher* self) {

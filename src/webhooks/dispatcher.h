@@ -1,21 +1,26 @@
 // Dispatcher: hands stored webhook events to the application's handler, in order per community,
 // at least once and — with the inbox's de-duplication — never twice for one platform event.
 //
-// A loop claims a batch from the inbox (Store::claim_inbox_events: only the oldest pending event of
-// each community is claimable, so a community's events are handled one after another while
-// different communities run concurrently; with PostgreSQL several processes may dispatch at once).
-// Each event's handler runs under handler_timeout. Success marks the event done and queues the
-// handler's replies in the outbox in the same transaction (OutboxSender sends them); a failure or a
+// A loop claims a batch from the inbox (Store::claim_inbox_events: from each community a run of
+// its oldest pending events, so with PostgreSQL several processes may dispatch at once without
+// reordering a community). The runs of different communities are handled concurrently, the events
+// of one run one after another, each under handler_timeout. A handled event's completion — the
+// event marked done and the handler's replies queued in the outbox (OutboxSender sends them) — is
+// group-committed: one transaction for whatever finished while the previous commit was in flight,
+// so an idle dispatcher adds no wait and a busy one commits many events at once. A failure or a
 // timeout schedules a retry after an exponential back-off (retry_base × 2^attempts, capped at
 // retry_max) until the store's max_attempts, after which the event becomes a dead letter with its
-// last error; a kMalformed failure (an event that can never be handled) becomes one at once. An event whose worker died is claimed again once its lease expires. When the inbox is
-// empty the loop sleeps for idle_poll or until notify() (the ingest calls it after storing).
+// last error; a kMalformed failure (an event that can never be handled) becomes one at once. The
+// rest of that community's run is given back unhandled, to wait behind it. An event whose worker
+// died is claimed again once its lease expires. When the inbox is empty the loop sleeps for
+// idle_poll or until notify() (the ingest calls it after storing). The next claim starts when the
+// whole batch is handled and committed.
 //
-// Handlers must be idempotent across crashes: a process killed after the handler ran but before
-// the event was marked done runs it again after the lease (docs/webhooks.md says what can repeat).
-// Thread-safe. Store calls run on a thread pool of its own, never on the loop's executor. Shut down
-// in this order: stop(), stop the loop executor's io_context, destroy the dispatcher, and only then
-// destroy that io_context.
+// Handlers must be idempotent across crashes: a process killed after a handler ran but before its
+// event's completion committed runs it again after the lease (docs/webhooks.md says what can
+// repeat). Thread-safe. Store calls run on a thread pool of its own, never on the loop's executor.
+// Shut down in this order: stop(), stop the loop executor's io_context, destroy the dispatcher,
+// and only then destroy that io_context.
 #pragma once
 
 #include <wik/result.h>
@@ -29,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -39,7 +45,8 @@
 namespace wik::webhooks {
 
 struct DispatcherOptions {
-  std::size_t batch = 64;                                         // events claimed at once
+  std::size_t batch = 512;          // most events claimed at once
+  std::size_t per_community = 64;   // most events of one community in a batch (handled in turn)
   std::chrono::milliseconds lease = std::chrono::seconds(60);     // a claim's lifetime; > handler_timeout
   std::chrono::milliseconds handler_timeout = std::chrono::seconds(30);
   std::chrono::milliseconds idle_poll = std::chrono::milliseconds(200);
@@ -63,8 +70,8 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Claims one batch and handles it to the end; returns how many events it handled (successfully
-  // or not). The loop calls this; tests may too.
+  // Claims one batch and handles it to the end (every completion committed); returns how many
+  // events it claimed. The loop calls this; tests may too.
   boost::asio::awaitable<Result<std::size_t>> run_once();
   // Starts the loop on `executor`. REQUIRES: called once; the executor is a single-threaded
   // io_context's (or a strand) and its context outlives the dispatcher.
@@ -77,8 +84,15 @@ class Dispatcher {
   void stop();
 
  private:
+  struct Batch;
   static boost::asio::awaitable<void> loop(Dispatcher* self);
-  boost::asio::awaitable<void> handle(store::ClaimedEvent event);
+  // Handles one community's run in order until it ends or an event fails.
+  boost::asio::awaitable<void> handle_run(std::vector<store::ClaimedEvent> run, std::shared_ptr<Batch> batch);
+  // Records a failed attempt of `event` (a retry or a dead letter).
+  boost::asio::awaitable<void> fail(const store::ClaimedEvent& event, const Error& failure);
+  // Commits the batch's completions as they come, until every run has ended and all are committed.
+  boost::asio::awaitable<void> commit_completions(Batch& batch);
+  void count(std::string_view outcome, std::size_t events = 1);
   std::chrono::system_clock::time_point retry_at(std::int64_t attempts) const;
 
   store::Store& store_;

@@ -98,6 +98,12 @@ engine = "postgres"
 sqlite_path = "/var/lib/wik/wik.db"
 postgres_url_file = ")" + postgres_url.string() + R"("
 
+[webhooks]
+ingest_store_threads = 32
+dispatch_store_threads = 4
+dispatch_batch = 1000
+dispatch_per_community = 100
+
 [keys]
 ring_file = ")" + ring.string() + R"("
 
@@ -121,6 +127,10 @@ format = "json"
   EXPECT_EQ(config->store.engine, StoreEngine::kPostgres);
   EXPECT_EQ(config->store.sqlite_path, "/var/lib/wik/wik.db");
   EXPECT_EQ(config->store.postgres_url.expose(), "postgresql://wik:pw@db/wik");
+  EXPECT_EQ(config->webhooks.ingest_store_threads, 32u);
+  EXPECT_EQ(config->webhooks.dispatch_store_threads, 4u);
+  EXPECT_EQ(config->webhooks.dispatch_batch, 1000u);
+  EXPECT_EQ(config->webhooks.dispatch_per_community, 100u);
   ASSERT_TRUE(config->keys.ring.has_value());
   EXPECT_EQ(config->keys.ring->expose(), "key k1 AAAA\nactive k1");
   EXPECT_EQ(config->log.level, LogLevel::kDebug);
@@ -366,6 +376,10 @@ INSTANTIATE_TEST_SUITE_P(
         Rejected{"TooManyProxyHops", "[server]\ntrusted_proxy_hops = 9\n", {}, {}, {"server.trusted_proxy_hops: expected an integer 0-8"}},
         Rejected{"ReverifyIntervalTooLong", "", {{"WIK_APP_REVERIFY_INTERVAL_HOURS", "1000"}}, {},
                  {R"(app.reverify_interval_hours: expected an integer 0-720 (0: no re-verify sweep), got "1000")"}},
+        Rejected{"NoIngestStoreThreads", "[webhooks]\ningest_store_threads = 0\n", {}, {},
+                 {"webhooks.ingest_store_threads: expected an integer 1-256, got \"0\""}},
+        Rejected{"DispatchBatchTooLarge", "", {{"WIK_WEBHOOKS_DISPATCH_BATCH", "20000"}}, {},
+                 {R"(webhooks.dispatch_batch: expected an integer 1-10000, got "20000" (from WIK_WEBHOOKS_DISPATCH_BATCH))"}},
         Rejected{"AppIdNotDigits", "", {{"WIK_APP_ID", "12ab"}}, {}, {R"(app.id: expected a string of digits, got "12ab" (from WIK_APP_ID))"}},
         Rejected{"AppIdAsAnInteger", "[app]\nid = 1234\n", {}, {}, {"app.id: expected a string of digits, got an integer"}},
         Rejected{"GraphUrlNotHttp", "", {{"WIK_APP_GRAPH_URL", "ftp://graph.workplace.com"}}, {},

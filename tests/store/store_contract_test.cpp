@@ -224,6 +224,47 @@ TYPED_TEST(StoreContractTest, ClaimsKeepPerCommunityOrder) {
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE state = 'done' AND payload_sealed = ''"), 1);
 }
 
+TYPED_TEST(StoreContractTest, ClaimsRunsOfEachCommunityFromItsOldestOnly) {
+  CommunityScope a = this->install("1");
+  CommunityScope b = this->install("2");
+  for (const char* key : {"a1", "a2", "a3", "a4", "a5"}) ASSERT_THAT(a.insert_inbox_event(event(key)), IsOk());
+  for (const char* key : {"b1", "b2"}) ASSERT_THAT(b.insert_inbox_event(event(key)), IsOk());
+  const auto keys = [](const std::vector<ClaimedEvent>& events) {
+    std::vector<std::string> out;
+    for (const ClaimedEvent& e : events) out.push_back(e.dedupe_key);
+    return out;
+  };
+
+  std::vector<ClaimedEvent> first = this->store_->claim_inbox_events("w1", 10, 30s, 3).value();
+  EXPECT_THAT(keys(first), ElementsAre("a1", "a2", "a3", "b1", "b2"));
+  // a4 is not claimable while a1..a3 are leased, nor is anything of b.
+  EXPECT_THAT(this->store_->claim_inbox_events("w2", 10, 30s, 3).value(), IsEmpty());
+
+  // The batch completes together, except a3, b1 and b2, whose claims were given up: they come back.
+  const std::vector<std::string> replies = {"reply-a2"};
+  const std::vector<InboxCompletion> done = {{.event = first[0]}, {.event = first[1], .replies = replies}};
+  EXPECT_THAT(this->store_->complete_inbox_events(done).value(), ElementsAre(true, true));
+  ASSERT_THAT(this->store_->release_inbox_events(std::span(first).subspan(2)), IsOk());
+  EXPECT_THAT(this->store_->complete_inbox_event(first[2]), HasError(ErrorCode::kConflict));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM outbox"), 1);
+
+  std::vector<ClaimedEvent> second = this->store_->claim_inbox_events("w2", 10, 30s, 2).value();
+  EXPECT_THAT(keys(second), ElementsAre("a3", "a4", "b1", "b2"));
+  // A completion whose claim was lost is reported and does not undo the others.
+  const std::vector<InboxCompletion> mixed = {{.event = second[0]}, {.event = first[2]}, {.event = second[1]}};
+  EXPECT_THAT(this->store_->complete_inbox_events(mixed).value(), ElementsAre(true, false, true));
+  ASSERT_THAT(this->store_->release_inbox_events(std::span(second).subspan(2)), IsOk());
+
+  // A head waiting for its retry holds back the rest of its community.
+  std::vector<ClaimedEvent> last = this->store_->claim_inbox_events("w2", 10, 30s, 5).value();
+  ASSERT_THAT(keys(last), ElementsAre("a5", "b1", "b2"));
+  ASSERT_THAT(this->store_->fail_inbox_event(last[1], "busy", this->clock_.now() + 10s), IsOk());
+  ASSERT_THAT(this->store_->release_inbox_events(std::span(last).subspan(2)), IsOk());
+  EXPECT_THAT(this->store_->claim_inbox_events("w3", 10, 30s, 5).value(), IsEmpty());
+  this->clock_.advance(11s);
+  EXPECT_THAT(keys(this->store_->claim_inbox_events("w3", 10, 30s, 5).value()), ElementsAre("b1", "b2"));
+}
+
 TYPED_TEST(StoreContractTest, AnAbandonedClaimIsReclaimedAfterItsLease) {
   CommunityScope a = this->install("1");
   ASSERT_THAT(a.insert_inbox_event(event("m1")), IsOk());
@@ -410,7 +451,7 @@ TYPED_TEST(StoreContractTest, WorkersOfTwoStoresHandleEachEventOnceInCommunityOr
   std::atomic<int> conflicts{0};
   const auto work = [&](Store& store, const std::string& worker) {
     for (int idle = 0; idle < 50;) {
-      Result<std::vector<ClaimedEvent>> claimed = store.claim_inbox_events(worker, 4, 30s);
+      Result<std::vector<ClaimedEvent>> claimed = store.claim_inbox_events(worker, 4, 30s, 3);  // runs, cut by the limit
       if (!claimed || claimed->empty()) {
         ++idle;
         std::this_thread::sleep_for(1ms);

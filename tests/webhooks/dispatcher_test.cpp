@@ -1,6 +1,7 @@
 // The dispatcher on a real store: per-community order with concurrency across communities,
-// retries with back-off, dead letters, handler timeouts, reclaiming a dead worker's events, and
-// the loop woken by notify().
+// runs of a community handled in turn and given back behind a failure, completions committed in
+// groups, retries with back-off, dead letters, handler timeouts, reclaiming a dead worker's
+// events, and the loop woken by notify().
 #include "webhooks/dispatcher.h"
 
 #include <gmock/gmock.h>
@@ -11,6 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -42,9 +45,11 @@ struct Journal {
   std::set<std::string> slow;                // dedupe keys whose handler takes too long
   std::set<std::string> malformed;           // dedupe keys whose handler finds the event malformed
   int replies_per_event = 0;                 // replies each successful handler gives
+  std::function<void()> on_call;             // runs (on the loop) as each handler starts
 };
 
 asio::awaitable<Result<Replies>> journaling_handler(Journal* journal, store::ClaimedEvent event) {
+  if (journal->on_call) journal->on_call();
   bool fail = false;
   bool slow = false;
   {
@@ -108,6 +113,18 @@ class DispatcherTest : public ::testing::Test {
                 IsOk());
   }
 
+  std::uint64_t dispatched(const std::string& outcome) {
+    return metrics_.counter("webhook_dispatch_total", "Inbox events dispatched to handlers, by outcome.",
+                            {{"outcome", outcome}})
+        .value();
+  }
+  std::uint64_t completion_commits() {
+    return metrics_
+        .counter("webhook_completion_commits_total",
+                 "Transactions that marked handled events done (each may mark many).")
+        .value();
+  }
+
   // Runs dispatch passes until one handles nothing.
   void drain() {
     for (int pass = 0; pass < 100; ++pass) {
@@ -156,6 +173,61 @@ TEST_F(DispatcherTest, AFailedEventIsRetriedAfterItsBackOffAndBlocksItsCommunity
   drain();
   EXPECT_THAT(journal_.handled["111"], ElementsAre("a0", "a1"));
   EXPECT_EQ(journal_.calls["a0"], 2);
+}
+
+TEST_F(DispatcherTest, AFailureGivesTheRestOfItsRunBackUnhandled) {
+  make_dispatcher({.per_community = 3});
+  journal_.failures_left["a1"] = 1;
+  for (const char* key : {"a0", "a1", "a2", "a3"}) add("111", key);
+  auto claimed = run_coroutine(io_, dispatcher_->run_once());
+  ASSERT_THAT(claimed, IsOk());
+  EXPECT_EQ(*claimed, 3u);  // a0..a2; a3 is past this batch's run
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0"));
+  EXPECT_EQ(journal_.calls.count("a2"), 0u);
+  EXPECT_EQ(dispatched("released"), 1u);
+  EXPECT_EQ(dispatched("retry_scheduled"), 1u);
+
+  clock_.advance(std::chrono::seconds(1));
+  drain();
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0", "a1", "a2", "a3"));
+  EXPECT_EQ(journal_.calls["a2"], 1);
+  EXPECT_EQ(dispatched("handled"), 4u);
+}
+
+TEST_F(DispatcherTest, CompletionsThatFinishWhileACommitWaitsAreCommittedTogether) {
+  for (int i = 0; i < 5; ++i) {
+    add("111", "a" + std::to_string(i));
+    add("222", "b" + std::to_string(i));
+  }
+  // As the first handler starts, another connection takes the database's write lock for a while:
+  // the first completion waits for it, and every event handled meanwhile joins the next commit.
+  auto other = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
+  ASSERT_THAT(other, IsOk());
+  std::atomic<bool> locked{false};
+  std::thread holder;
+  journal_.on_call = [&] {
+    if (holder.joinable()) return;
+    holder = std::thread([&] {
+      EXPECT_THAT((*other)->transact([&](store::Transaction& tx) -> Result<void> {
+        Result<std::int64_t> wrote = tx.execute("UPDATE meta SET value = value WHERE name = 'audit_key'");
+        if (!wrote) return wrote.error();
+        locked = true;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        return ok_result();
+      }),
+                  IsOk());
+    });
+    while (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  auto claimed = run_coroutine(io_, dispatcher_->run_once());
+  holder.join();
+  ASSERT_THAT(claimed, IsOk());
+  EXPECT_EQ(*claimed, 10u);
+  EXPECT_EQ(dispatched("handled"), 10u);
+  EXPECT_LE(completion_commits(), 3u);
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0", "a1", "a2", "a3", "a4"));
+  EXPECT_THAT(journal_.handled["222"], ElementsAre("b0", "b1", "b2", "b3", "b4"));
+  EXPECT_EQ(store_->claim_inbox_events("w", 10, std::chrono::seconds(30)).value().size(), 0u);
 }
 
 TEST_F(DispatcherTest, AfterMaxAttemptsTheEventIsADeadLetterAndItsCommunityMovesOn) {
