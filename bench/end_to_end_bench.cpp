@@ -5,13 +5,13 @@
 // time (light load), after a warm-up.
 //
 //   wik_end_to_end_bench [--messages N] [--warmup N] [--pause-ms N] [--engine sqlite|postgres]
-//                        [--mode emulator|direct|both]
+//                        [--mode emulator|direct|both] [--flush-tick-ms N]
 //
 // Two modes:
 //  - emulator: the person's message goes through the emulator's control API
 //    (POST /_emulator/users/{id}/messages), exactly as tests and the browser UI send one. The
-//    emulator queues webhook items for kFlushTick (20 ms) before it POSTs them, so this mode
-//    includes that fixed batching delay of the fake platform.
+//    emulator's webhook batching wait (DeliveryOptions::flush_tick, 20 ms by default) is set by
+//    --flush-tick-ms (default 0 here, so the figure is the kit's, not the fake platform's wait).
 //  - direct: the person's message is recorded in the emulator's state and this program POSTs the
 //    same delivery the emulator would (built by its own builders, signed with the app secret)
 //    to the App at once; it also reports when the App acknowledged the delivery (stored durably),
@@ -62,6 +62,7 @@ struct Options {
   int messages = 2000;
   int warmup = 50;
   int pause_ms = 2;
+  int flush_tick_ms = 0;
   wik::StoreEngine engine = wik::StoreEngine::kSqlite;
   bool emulator_mode = true;
   bool direct_mode = true;
@@ -112,7 +113,11 @@ class Bench {
   explicit Bench(const Options& options) : options_(options) {}
 
   void start() {
-    emulator_ = need(wik::emulator::Emulator::start({.graph_port = 0, .web_port = 0, .control_api = true}),
+    emulator_ = need(wik::emulator::Emulator::start(
+                         {.graph_port = 0,
+                          .web_port = 0,
+                          .control_api = true,
+                          .delivery = {.flush_tick = std::chrono::milliseconds(options_.flush_tick_ms)}}),
                      "emulator");
     http_ = need(wik::http::Client::create({.allow_plain_http = true}), "http client");
     wik::Config config;
@@ -299,7 +304,7 @@ class Bench {
 int usage(const char* program) {
   std::fprintf(stderr,
                "usage: %s [--messages N] [--warmup N] [--pause-ms N] [--engine sqlite|postgres] "
-               "[--mode emulator|direct|both]\n",
+               "[--mode emulator|direct|both] [--flush-tick-ms N]\n",
                program);
   return 2;
 }
@@ -317,6 +322,8 @@ int main(int argc, char** argv) {
       options.warmup = std::stoi(argv[++i]);
     } else if (arg == "--pause-ms" && has_value) {
       options.pause_ms = std::stoi(argv[++i]);
+    } else if (arg == "--flush-tick-ms" && has_value) {
+      options.flush_tick_ms = std::stoi(argv[++i]);
     } else if (arg == "--engine" && has_value) {
       const std::string_view engine = argv[++i];
       if (engine != "sqlite" && engine != "postgres") return usage(argv[0]);
@@ -330,13 +337,17 @@ int main(int argc, char** argv) {
       return usage(argv[0]);
     }
   }
-  if (options.messages < 1 || options.warmup < 0 || options.pause_ms < 0) return usage(argv[0]);
+  if (options.messages < 1 || options.warmup < 0 || options.pause_ms < 0 || options.flush_tick_ms < 0) {
+    return usage(argv[0]);
+  }
   spdlog::set_level(spdlog::level::warn);
 
   Bench bench(options);
   bench.start();
-  std::printf("end to end: %d messages one at a time (%d ms apart) after %d warm-up, store %s\n", options.messages,
-              options.pause_ms, options.warmup, options.engine == wik::StoreEngine::kSqlite ? "SQLite" : "PostgreSQL");
+  std::printf("end to end: %d messages one at a time (%d ms apart) after %d warm-up, store %s, emulator flush tick "
+              "%d ms\n",
+              options.messages, options.pause_ms, options.warmup,
+              options.engine == wik::StoreEngine::kSqlite ? "SQLite" : "PostgreSQL", options.flush_tick_ms);
   if (options.direct_mode) {
     bench.run_healthz(options.warmup);
     report("GET /healthz round trip", bench.run_healthz(std::min(options.messages, 500)));

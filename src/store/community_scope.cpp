@@ -34,6 +34,10 @@ Identity identity_from(const Row& row, const CommunityId& community_id) {
 
 constexpr std::string_view kIdentityColumns = "user_id, email, account_id, updated_at";
 
+InstallState install_state_from(std::string_view text) {
+  return text == "active" ? InstallState::kActive : InstallState::kRevoked;
+}
+
 }  // namespace
 
 // ---- Installation
@@ -69,6 +73,15 @@ Result<Installation> CommunityScope::put_installation(InstallationInput input) {
                       .updated_at = from_ms(now)};
 }
 
+Result<InstallState> CommunityScope::install_state() {
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<InstallState> {
+    Result<Rows> rows = tx.query("SELECT state FROM installations WHERE community_id = $1", {community_id_});
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error(ErrorCode::kNotFound, "the community is not installed");
+    return install_state_from(rows->front().text(0));
+  });
+}
+
 Result<Installation> CommunityScope::installation() {
   return transact_value(*store_->database_, [&](Transaction& tx) -> Result<Installation> {
     Result<Rows> rows = tx.query(
@@ -83,7 +96,7 @@ Result<Installation> CommunityScope::installation() {
                      .access_token = {},
                      .permissions = split_words(row.text(2)),
                      .installed_by = row.optional_integer(3),
-                     .state = row.text(4) == "active" ? InstallState::kActive : InstallState::kRevoked,
+                     .state = install_state_from(row.text(4)),
                      .installed_at = from_ms(row.integer(5)),
                      .updated_at = from_ms(row.integer(6))};
     if (out.state == InstallState::kActive) {

@@ -31,6 +31,9 @@ class CommunityScope {
   Result<Installation> put_installation(InstallationInput input);
   // Returns the installation, token opened: kNotFound when there is none.
   Result<Installation> installation();
+  // Returns only the installation's state (no key is unwrapped, no token opened): kNotFound when
+  // there is none. For checks on a hot path, such as every webhook delivery.
+  Result<InstallState> install_state();
   // Marks the installation revoked and forgets its token at once: kNotFound when there is none.
   Result<void> revoke_installation();
 

@@ -124,8 +124,8 @@ Result<void> WebhookIngest::check_signature(const http::Request& request) const 
 std::optional<store::CommunityScope> WebhookIngest::installed(const std::string& community_id) {
   auto scope = store_.community(community_id);
   if (!scope.ok()) return std::nullopt;
-  auto installation = scope->installation();
-  if (!installation.ok() || installation->state != store::InstallState::kActive) return std::nullopt;
+  auto state = scope->install_state();
+  if (!state.ok() || *state != store::InstallState::kActive) return std::nullopt;
   return std::move(*scope);
 }
 

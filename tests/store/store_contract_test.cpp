@@ -70,12 +70,15 @@ TYPED_TEST(StoreContractTest, InstallationRoundTripsWithTokenSealedAtRest) {
 
 TYPED_TEST(StoreContractTest, UnknownInstallationIsNotFound) {
   EXPECT_THAT(this->scope("2002").installation(), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(this->scope("2002").install_state(), HasError(ErrorCode::kNotFound));
   EXPECT_THAT(this->scope("2002").revoke_installation(), HasError(ErrorCode::kNotFound));
 }
 
 TYPED_TEST(StoreContractTest, RevokeForgetsTheTokenAndReinstallRestoresIt) {
   CommunityScope community = this->install("3003", "first-token");
+  EXPECT_EQ(community.install_state().value(), InstallState::kActive);
   ASSERT_THAT(community.revoke_installation(), IsOk());
+  EXPECT_EQ(community.install_state().value(), InstallState::kRevoked);
   Result<Installation> revoked = community.installation();
   ASSERT_THAT(revoked, IsOk());
   EXPECT_EQ(revoked->state, InstallState::kRevoked);

@@ -269,7 +269,7 @@ void flush(const std::shared_ptr<Core>& core) {
 }
 
 asio::awaitable<void> flush_after_tick(std::shared_ptr<Core> core) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, kFlushTick);
+  asio::steady_timer timer(co_await asio::this_coro::executor, core->options_.flush_tick);
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   flush(core);
 }

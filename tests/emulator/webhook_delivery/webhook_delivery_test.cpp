@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <thread>
 
 #include "core/hub_signature.h"
 #include "core/signed_request.h"
@@ -134,6 +135,18 @@ TEST_F(WebhookDeliveryTest, BatchesItemsQueuedTogetherIntoOnePost) {
   const json::value body = parse_body(requests.front());
   EXPECT_EQ(body.at("object").as_string(), "page");
   EXPECT_EQ(body.at("entry").as_array().size(), 3u);
+}
+
+TEST_F(WebhookDeliveryTest, ItemsQueuedWithinTheFlushTickShareOnePost) {
+  make_delivery({.flush_tick = std::chrono::seconds(2)});
+  publish_text("one", "9001");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // five default ticks
+  publish_text("two", "9002");
+  ASSERT_TRUE(app_.wait_for_requests("/hook", 1));
+  ASSERT_TRUE(wait_for_log([](const DeliveryAttempt& a) { return a.delivered; }));
+  const auto requests = app_.requests("/hook");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(parse_body(requests.front()).at("entry").as_array().size(), 2u);
 }
 
 TEST_F(WebhookDeliveryTest, SplitsABatchAtMaxBatchEntries) {
