@@ -2,7 +2,7 @@
 // large inbox with a no-op handler.
 //
 //   wik_backlog_drain_bench [--engine sqlite|postgres] [--events N] [--communities N]
-//                           [--time-limit SECONDS] [--batch N] [--store-threads N]
+//                           [--time-limit SECONDS] [--batch N] [--per-community N] [--store-threads N]
 //
 // Fills a fresh store (a temporary SQLite file, WAL with synchronous=FULL, or a throw-away
 // PostgreSQL 15 cluster with fsync on) with N events (default 1,000,000) spread round-robin over the
@@ -48,6 +48,7 @@ struct Options {
   int communities = 10;
   int time_limit_s = 300;
   std::size_t batch = wik::webhooks::DispatcherOptions{}.batch;
+  std::size_t per_community = wik::webhooks::DispatcherOptions{}.per_community;
   std::size_t store_threads = wik::webhooks::DispatcherOptions{}.store_threads;
 };
 
@@ -128,7 +129,7 @@ std::int64_t pending(wik::store::Store& store) {
 int usage(const char* program) {
   std::fprintf(stderr,
                "usage: %s [--engine sqlite|postgres] [--events N] [--communities N] [--time-limit SECONDS]\n"
-               "          [--batch N] [--store-threads N]\n",
+               "          [--batch N] [--per-community N] [--store-threads N]\n",
                program);
   return 2;
 }
@@ -152,13 +153,16 @@ int main(int argc, char** argv) {
       options.time_limit_s = std::stoi(argv[++i]);
     } else if (arg == "--batch" && has_value) {
       options.batch = std::stoul(argv[++i]);
+    } else if (arg == "--per-community" && has_value) {
+      options.per_community = std::stoul(argv[++i]);
     } else if (arg == "--store-threads" && has_value) {
       options.store_threads = std::stoul(argv[++i]);
     } else {
       return usage(argv[0]);
     }
   }
-  if (options.events < 1 || options.communities < 1 || options.time_limit_s < 1 || options.batch < 1) {
+  if (options.events < 1 || options.communities < 1 || options.time_limit_s < 1 || options.batch < 1 ||
+      options.per_community < 1) {
     return usage(argv[0]);
   }
   spdlog::set_level(spdlog::level::warn);
@@ -177,9 +181,11 @@ int main(int argc, char** argv) {
   auto store =
       need(wik::store::Store::open(std::move(database), wik::core::KeyRing::generate("bench"), clock), "store");
 
-  std::printf("backlog drain: %lld events over %d communities, %s, dispatcher batch %zu, %zu store threads\n",
-              static_cast<long long>(options.events), options.communities, options.postgres ? "PostgreSQL" : "SQLite",
-              options.batch, options.store_threads);
+  std::printf(
+      "backlog drain: %lld events over %d communities, %s, dispatcher batch %zu (%zu per community), %zu store "
+      "threads\n",
+      static_cast<long long>(options.events), options.communities, options.postgres ? "PostgreSQL" : "SQLite",
+      options.batch, options.per_community, options.store_threads);
   const double fill_s = fill(*store, options);
   std::printf("filled: %lld events in %.1f s (%.0f inserts/s)\n", static_cast<long long>(options.events), fill_s,
               static_cast<double>(options.events) / fill_s);
@@ -194,6 +200,7 @@ int main(int argc, char** argv) {
   };
   wik::webhooks::DispatcherOptions dispatcher_options;
   dispatcher_options.batch = options.batch;
+  dispatcher_options.per_community = options.per_community;
   dispatcher_options.store_threads = options.store_threads;
   auto dispatcher =
       std::make_unique<wik::webhooks::Dispatcher>(*store, std::move(handler), clock, metrics, dispatcher_options);

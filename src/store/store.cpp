@@ -320,10 +320,14 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
   const std::string claim_token = core::secure_random_token(16);
   const std::int64_t now = now_ms();
   const std::int64_t lease_until = now + lease.count();
+  // On PostgreSQL the state is checked again on the row being updated, in case a late completion
+  // committed meanwhile; SQLite's writer lock rules that out, and there the check would steer its
+  // planner to a scan of every pending row.
   const std::string sql =
       claimable_runs_sql(database_->dialect(), "inbox", "state = 'pending'") +
-      "UPDATE inbox SET claimed_by = $4, claim_token = $5, lease_until = $6 WHERE state = 'pending' AND id IN "
-      "(SELECT id FROM claimable) RETURNING id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at";
+      "UPDATE inbox SET claimed_by = $4, claim_token = $5, lease_until = $6 WHERE id IN (SELECT id FROM claimable)" +
+      (database_->dialect() == Dialect::kPostgres ? " AND state = 'pending'" : "") +
+      " RETURNING id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at";
   return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<ClaimedEvent>> {
     if (Result<void> serialised = serialise_claims(tx, database_->dialect(), kInboxClaimLock); !serialised) return serialised.error();
     Result<Rows> rows = tx.query(sql, {now, static_cast<std::int64_t>(std::max<std::size_t>(1, per_community)),
