@@ -54,6 +54,16 @@ bool is_valid_community_id(std::string_view id) {
 // Inbox rows one INSERT statement writes: a group commit of more uses several statements.
 constexpr std::size_t kInboxRowsPerStatement = 64;
 
+// Ids one statement names at most (well under SQLite's and libpq's parameter limits).
+constexpr std::size_t kIdsPerStatement = 500;
+
+// Returns "$first, $first+1, …", `count` parameters.
+std::string parameter_list(std::size_t first, std::size_t count) {
+  std::string list;
+  for (std::size_t i = 0; i < count; ++i) list += (i == 0 ? "$" : ", $") + std::to_string(first + i);
+  return list;
+}
+
 // Returns the INSERT of `rows` inbox events; parameters: $1 the time, then per row community id,
 // topic, dedupe key and sealed payload. It returns the (community, dedupe key) of each row stored.
 std::string inbox_insert_sql(std::size_t rows) {
@@ -371,20 +381,36 @@ Result<void> Store::complete_inbox_event(const ClaimedEvent& event, std::span<co
 }
 
 Result<std::vector<bool>> Store::complete_inbox_events(std::span<const InboxCompletion> completions) {
+  // The completions of one claim share its token, so one statement marks many done. A row holds a
+  // token only while pending and claimed; a lost claim no longer holds it.
+  std::map<std::string_view, std::vector<std::int64_t>> ids_by_token;
+  for (const InboxCompletion& completion : completions) {
+    ids_by_token[completion.event.claim_token].push_back(completion.event.id);
+  }
   return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<bool>> {
+    std::set<std::pair<std::string_view, std::int64_t>> done;  // (claim token, id)
+    for (const auto& [token, ids] : ids_by_token) {
+      for (std::size_t first = 0; first < ids.size(); first += kIdsPerStatement) {
+        const std::size_t count = std::min(kIdsPerStatement, ids.size() - first);
+        std::vector<SqlValue> params{token};
+        params.insert(params.end(), ids.begin() + static_cast<std::ptrdiff_t>(first),
+                      ids.begin() + static_cast<std::ptrdiff_t>(first + count));
+        Result<Rows> updated = tx.query_values(
+            "UPDATE inbox SET state = 'done', payload_sealed = '', claimed_by = NULL, claim_token = NULL, "
+            "lease_until = NULL WHERE claim_token = $1 AND id IN (" + parameter_list(2, count) + ") RETURNING id",
+            params);
+        if (!updated) return updated.error();
+        for (const Row& row : *updated) done.emplace(token, row.integer(0));
+      }
+    }
     std::vector<bool> completed;
     completed.reserve(completions.size());
     const std::int64_t now = now_ms();
     std::map<std::string, std::optional<Secret>> keys;
     for (const InboxCompletion& completion : completions) {
       const ClaimedEvent& event = completion.event;
-      Result<std::int64_t> updated = tx.execute(
-          "UPDATE inbox SET state = 'done', payload_sealed = '', claimed_by = NULL, claim_token = NULL, "
-          "lease_until = NULL WHERE id = $1 AND claim_token = $2 AND state = 'pending'",
-          {event.id, event.claim_token});
-      if (!updated) return updated.error();
-      completed.push_back(*updated == 1);
-      if (*updated == 0 || completion.replies.empty()) continue;
+      completed.push_back(done.contains({event.claim_token, event.id}));
+      if (!completed.back() || completion.replies.empty()) continue;
       auto [key, fresh] = keys.try_emplace(event.community_id);
       if (fresh) {
         Result<std::optional<Secret>> found = find_data_key(tx, event.community_id, true);
