@@ -45,7 +45,68 @@ std::string when(store::TimePoint at) {
   return fmt::format("{:%Y-%m-%d %H:%M} UTC", std::chrono::floor<std::chrono::minutes>(at));
 }
 
+std::string when_or(const std::optional<store::TimePoint>& at, std::string_view otherwise) {
+  return at ? when(*at) : std::string(otherwise);
+}
+
+std::string_view state_text(store::InstallState state) {
+  return state == store::InstallState::kActive ? "installed" : "uninstalled";
+}
+
+// Returns the last Graph error as HTML: its reason and time, or "none".
+std::string graph_error_html(const store::CommunityHealth& health) {
+  if (!health.last_graph_error_at) return "none";
+  const std::string reason = health.last_graph_error.empty() ? "(no reason given)" : health.last_graph_error;
+  return fmt::format("{} <small>({})</small>", html_escape(reason), when(*health.last_graph_error_at));
+}
+
+// Returns what the kit knows of the community's token, never the token itself.
+std::string token_status(const store::InstallationSummary& install) {
+  if (install.state != store::InstallState::kActive) return "revoked";
+  if (!install.health.token_checked_at) return "active, not yet checked";
+  return "active, checked " + when(*install.health.token_checked_at);
+}
+
+// Returns the "N dead letter(s) put back" notice for a ?replayed=N query, or "".
+std::string replayed_notice(const http::Request& request) {
+  const auto replayed = request.query("replayed");
+  if (!replayed) return {};
+  std::int64_t count = 0;
+  const auto [end, error] = std::from_chars(replayed->data(), replayed->data() + replayed->size(), count);
+  if (error != std::errc() || end != replayed->data() + replayed->size()) return {};
+  return fmt::format("<p role=\"status\"><strong>{} dead letter(s) put back in the queue.</strong></p>\n", count);
+}
+
+// Returns the replay button for `community_id`'s dead letters; `back` says where the browser
+// returns ("community": the community's page, otherwise the overview).
+std::string replay_form(std::string_view csrf, std::string_view community_id, std::string_view back) {
+  std::string back_field;
+  if (!back.empty()) {
+    back_field = fmt::format("<input type=\"hidden\" name=\"back\" value=\"{}\">", html_escape(back));
+  }
+  return fmt::format("<form method=\"post\" action=\"{}\">{}<input type=\"hidden\" name=\"community\" "
+                     "value=\"{}\">{}<button type=\"submit\">Replay dead letters</button></form>",
+                     kReplayPath, hidden_csrf(csrf), html_escape(community_id), back_field);
+}
+
 }  // namespace
+
+std::string community_path(std::string_view community_id) {
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string path(AdminPages::kCommunityPathPrefix);
+  for (const char c : community_id) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      path += c;
+    } else {
+      path += '%';
+      path += kHex[byte >> 4];
+      path += kHex[byte & 0x0f];
+    }
+  }
+  return path;
+}
 
 bool is_local_path(std::string_view path) noexcept {
   if (path.empty() || path.front() != '/' || path.starts_with("//")) return false;
@@ -57,7 +118,8 @@ AdminPages::AdminPages(store::Store& store, Gate gate, std::string app_name)
 
 void AdminPages::add_page(std::string path, std::string title, PageHandler handler) {
   if (!path.starts_with("/admin/") || path.size() == 7 || !is_plain_path(path) || path == kReplayPath ||
-      path == gate_.install_path) {
+      path == gate_.install_path || path.starts_with(kCommunityPathPrefix) ||
+      path == kCommunityPathPrefix.substr(0, kCommunityPathPrefix.size() - 1)) {
     fatal("admin_page: the path must start with /admin/, be a plain path and not be one of the kit's");
   }
   if (std::ranges::any_of(pages_, [&](const Page& page) { return page.path == path; })) {
@@ -70,6 +132,8 @@ void AdminPages::add_routes(http::Router& router) {
   const http::RouteOptions form_limit{.max_body_bytes = 64 * 1024};
   router.get(std::string(kOverviewPath),
              [this](http::Request& r) -> asio::awaitable<http::Response> { co_return overview(r); }, form_limit);
+  router.get(std::string(kCommunityPathPrefix) + "{id}",
+             [this](http::Request& r) -> asio::awaitable<http::Response> { co_return community(r); }, form_limit);
   router.post(std::string(kReplayPath),
               [this](http::Request& r) -> asio::awaitable<http::Response> { co_return replay(r); }, form_limit);
   for (const Page& page : pages_) {
@@ -164,14 +228,7 @@ http::Response AdminPages::overview(const http::Request& request) {
   auto admitted = admit(request);
   if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
   const std::string csrf = gate_.csrf_token(request);
-  std::string body;
-  if (const auto replayed = request.query("replayed")) {
-    std::int64_t count = 0;
-    const auto [end, error] = std::from_chars(replayed->data(), replayed->data() + replayed->size(), count);
-    if (error == std::errc() && end == replayed->data() + replayed->size()) {
-      body += fmt::format("<p role=\"status\"><strong>{} dead letter(s) put back in the queue.</strong></p>\n", count);
-    }
-  }
+  std::string body = replayed_notice(request);
 
   body += "<h2>Installed communities</h2>\n";
   auto installations = store_.list_installations();
@@ -182,12 +239,15 @@ http::Response AdminPages::overview(const http::Request& request) {
                         html_escape(gate_.install_path));
   } else {
     body += "<table>\n<thead><tr><th scope=\"col\">Community</th><th scope=\"col\">Id</th><th scope=\"col\">State</th>"
-            "<th scope=\"col\">Last change</th></tr></thead>\n<tbody>\n";
+            "<th scope=\"col\">Last change</th><th scope=\"col\">Last webhook</th>"
+            "<th scope=\"col\">Last Graph error</th><th scope=\"col\">Token</th></tr></thead>\n<tbody>\n";
     for (const store::InstallationSummary& install : *installations) {
-      body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(install.community_name),
-                          html_escape(install.community_id),
-                          install.state == store::InstallState::kActive ? "installed" : "uninstalled",
-                          when(install.updated_at));
+      body += fmt::format(
+          "<tr><th scope=\"row\"><a href=\"{}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+          "<td>{}</td></tr>\n",
+          html_escape(community_path(install.community_id)), html_escape(install.community_name),
+          html_escape(install.community_id), state_text(install.state), when(install.updated_at),
+          when_or(install.health.last_webhook_at, "never"), graph_error_html(install.health), token_status(install));
     }
     body += "</tbody></table>\n";
   }
@@ -202,13 +262,9 @@ http::Response AdminPages::overview(const http::Request& request) {
     body += "<table>\n<thead><tr><th scope=\"col\">Community</th><th scope=\"col\">Waiting</th>"
             "<th scope=\"col\">Dead letters</th><th scope=\"col\">Action</th></tr></thead>\n<tbody>\n";
     for (const store::InboxCounts& count : *counts) {
-      std::string action;
-      if (count.dead_letters > 0) {
-        action = fmt::format("<form method=\"post\" action=\"{}\">{}<input type=\"hidden\" name=\"community\" "
-                             "value=\"{}\"><button type=\"submit\">Replay dead letters</button></form>",
-                             kReplayPath, hidden_csrf(csrf), html_escape(count.community_id));
-      }
-      body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(count.community_id),
+      const std::string action = count.dead_letters > 0 ? replay_form(csrf, count.community_id, "") : "";
+      body += fmt::format("<tr><th scope=\"row\"><a href=\"{}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          html_escape(community_path(count.community_id)), html_escape(count.community_id),
                           count.pending, count.dead_letters, action);
     }
     body += "</tbody></table>\n";
@@ -237,6 +293,68 @@ http::Response AdminPages::overview(const http::Request& request) {
   return gate_.page(layout("Overview", body, csrf), csrf, status::ok);
 }
 
+http::Response AdminPages::community(const http::Request& request) {
+  auto admitted = admit(request);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
+  constexpr std::string_view kUnknown =
+      "No installed community has this id. It may never have installed the app, or its data was purged after it "
+      "uninstalled.";
+  auto scope = store_.community(request.param("id"));
+  if (!scope.ok()) return message_page("No such community", kUnknown, request, status::not_found);
+  auto install = scope->installation_summary();
+  if (!install.ok() && install.error().code() == ErrorCode::kNotFound) {
+    return message_page("No such community", kUnknown, request, status::not_found);
+  }
+  if (!install.ok()) {
+    spdlog::warn("admin: the installation of community {} could not be read: {}", scope->community_id(),
+                 install.error().reason());
+    return message_page("Something went wrong", "The community could not be read right now. Try again shortly.",
+                        request, status::service_unavailable);
+  }
+  const store::InstallationSummary& community = *install;
+  const std::string csrf = gate_.csrf_token(request);
+  std::string permissions;
+  for (const std::string& permission : community.permissions) {
+    permissions += fmt::format("<li><code>{}</code></li>", html_escape(permission));
+  }
+  std::string body = replayed_notice(request);
+  body += fmt::format(
+      "<dl>\n<dt>Name</dt><dd>{}</dd>\n<dt>Community id</dt><dd>{}</dd>\n<dt>State</dt><dd>{}</dd>\n"
+      "<dt>Installed</dt><dd>{}</dd>\n<dt>Installed by</dt><dd>{}</dd>\n<dt>Permissions granted</dt><dd>{}</dd>\n"
+      "</dl>\n",
+      html_escape(community.community_name), html_escape(community.community_id), state_text(community.state),
+      when(community.installed_at), html_escape(community.installed_by_email.value_or("unknown")),
+      permissions.empty() ? std::string("none") : "<ul>" + permissions + "</ul>");
+  body += fmt::format(
+      "<h2>Health</h2>\n<dl>\n<dt>Last webhook</dt><dd>{}</dd>\n<dt>Last successful Graph call</dt><dd>{}</dd>\n"
+      "<dt>Last Graph error</dt><dd>{}</dd>\n<dt>Token</dt><dd>{}</dd>\n</dl>\n",
+      when_or(community.health.last_webhook_at, "never"), when_or(community.health.last_graph_ok_at, "never"),
+      graph_error_html(community.health), token_status(community));
+
+  body += "<h2>Webhook queue</h2>\n";
+  auto counts = scope->inbox_counts();
+  auto letters = scope->dead_letters();
+  if (!counts.ok() || !letters.ok()) {
+    body += "<p>The queue could not be read right now.</p>\n";
+  } else {
+    body += fmt::format("<p>{} event(s) waiting to be handled, {} dead letter(s).</p>\n", counts->pending,
+                        counts->dead_letters);
+    if (!letters->empty()) {
+      body += "<table>\n<thead><tr><th scope=\"col\">Dead letter</th><th scope=\"col\">Topic</th>"
+              "<th scope=\"col\">Attempts</th><th scope=\"col\">Last error</th><th scope=\"col\">Failed</th>"
+              "</tr></thead>\n<tbody>\n";
+      for (const store::DeadLetter& letter : *letters) {
+        body += fmt::format("<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                            letter.id, html_escape(letter.topic), letter.attempts, html_escape(letter.last_error),
+                            when(letter.failed_at));
+      }
+      body += "</tbody></table>\n" + replay_form(csrf, community.community_id, "community");
+    }
+  }
+  const std::string title = "Community " + community.community_name;
+  return gate_.page(layout(title, body, csrf), csrf, status::ok);
+}
+
 http::Response AdminPages::replay(const http::Request& request) {
   auto admitted = admit(request);
   if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
@@ -256,9 +374,11 @@ http::Response AdminPages::replay(const http::Request& request) {
   }
   spdlog::info("admin: {} replayed {} dead letter(s) of community {}", std::get<Visitor>(admitted).email, replayed,
                scope->community_id());
+  const bool back_to_community = form->find("back") == "community";
   http::Response response(status::see_other);
   response.set_header(boost::beast::http::field::location,
-                      std::string(kOverviewPath) + "?replayed=" + std::to_string(replayed));
+                      (back_to_community ? community_path(scope->community_id()) : std::string(kOverviewPath)) +
+                          "?replayed=" + std::to_string(replayed));
   return response;
 }
 

@@ -1,9 +1,11 @@
 // AdminPages: the vendor's admin pages — the kit's overview and the app's own pages
 // (App::admin_page) — behind the vendor's admin sign-in.
 //
-// The overview (/admin) lists the installed communities, each community's webhook queue and dead
-// letters with a replay button, and the purges not done yet with their deadlines; it never shows
-// a token. Every page answers only a browser with a signed-in admin account: no account → 303 to
+// The overview (/admin) lists the installed communities with their health (last webhook, last
+// Graph error, token status), each community's webhook queue and dead letters with a replay
+// button, and the purges not done yet with their deadlines. Each community has a page of its own
+// (/admin/communities/{id}: its installation, health, queue and dead letters, with the same
+// replay button). No page ever shows a token. Every page answers only a browser with a signed-in admin account: no account → 303 to
 // the sign-in page, no admin account → 403. Every POST must carry the browser's CSRF token (the
 // gate checks it) or is refused with 403 and changes nothing. Pages share one layout with a
 // navigation bar; bodies from app handlers are wrapped, their errors shown as a page with the
@@ -57,11 +59,14 @@ class AdminPages {
   AdminPages(store::Store& store, Gate gate, std::string app_name);
 
   // Adds a page at `path` (GET and POST). REQUIRES (fatal otherwise): `path` starts with "/admin/",
-  // is a plain path ([A-Za-z0-9/_-]) and is not taken; called before add_routes().
+  // is a plain path ([A-Za-z0-9/_-]), is not taken and is not under kCommunityPathPrefix; called
+  // before add_routes().
   void add_page(std::string path, std::string title, PageHandler handler);
   void add_routes(http::Router& router);
 
   static constexpr std::string_view kOverviewPath = "/admin";
+  // Prefix of the community pages: kCommunityPathPrefix + the community id, percent-encoded.
+  static constexpr std::string_view kCommunityPathPrefix = "/admin/communities/";
 
  private:
   struct Page {
@@ -72,6 +77,7 @@ class AdminPages {
 
   boost::asio::awaitable<http::Response> serve(const Page& page, http::Request& request);
   http::Response overview(const http::Request& request);
+  http::Response community(const http::Request& request);
   http::Response replay(const http::Request& request);
   // Returns the signed-in admin, or the response that turns the request away.
   std::variant<Visitor, http::Response> admit(const http::Request& request) const;
@@ -88,5 +94,9 @@ class AdminPages {
 // Returns true when `path` is a local path safe to redirect to: starts with one '/', and holds
 // no scheme, backslash, control character or "//".
 bool is_local_path(std::string_view path) noexcept;
+
+// Returns the path of `community_id`'s admin page, the id percent-encoded as one path segment
+// (every byte outside A-Z a-z 0-9 - . _ ~).
+std::string community_path(std::string_view community_id);
 
 }  // namespace wik::admin

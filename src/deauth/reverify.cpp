@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -132,14 +134,20 @@ asio::awaitable<InstallSweep::Outcome> InstallSweep::check(store::InstallationSu
                                    .token = std::move((*installation)->access_token)};
   graph::GraphRequest request{.path = "/community", .query = {{"fields", "id,name"}}};
   auto answer = co_await graph_.call(install, std::move(request));
-  if (answer.ok()) co_return Outcome::kHealthy;
+  if (answer.ok()) {
+    std::optional<std::string> no_error;
+    co_await record_health(listed.community_id, std::move(no_error));
+    co_return Outcome::kHealthy;
+  }
 
   const Error& error = answer.error();
+  if (error.code() == ErrorCode::kUnauthenticated) {
+    UninstallNotice notice{.source = "re-verify sweep: " + error.reason(), .installed_before = checked_before};
+    co_return co_await revoke(std::move(listed.community_id), std::move(notice));
+  }
+  std::optional<std::string> reason = error.reason();
+  co_await record_health(listed.community_id, std::move(reason));
   switch (error.code()) {
-    case ErrorCode::kUnauthenticated: {
-      UninstallNotice notice{.source = "re-verify sweep: " + error.reason(), .installed_before = checked_before};
-      co_return co_await revoke(std::move(listed.community_id), std::move(notice));
-    }
     case ErrorCode::kUnavailable:
     case ErrorCode::kTimeout:
     case ErrorCode::kRateLimited:
@@ -148,6 +156,19 @@ asio::awaitable<InstallSweep::Outcome> InstallSweep::check(store::InstallationSu
     default:
       spdlog::warn("reverify: GET /community for community {} failed: {}", listed.community_id, error.reason());
       co_return Outcome::kFailed;
+  }
+}
+
+asio::awaitable<void> InstallSweep::record_health(std::string community_id, std::optional<std::string> graph_error) {
+  std::function<Result<void>()> record = [this, community_id, graph_error]() -> Result<void> {
+    auto scope = store_.community(community_id);
+    if (!scope.ok()) return scope.error();
+    return graph_error ? scope->record_graph_error(*graph_error) : scope->record_token_valid();
+  };
+  auto recorded = co_await http::run_blocking<Result<void>>(pool_, std::move(record), kStoreCallDeadline);
+  if (!recorded || !recorded->ok()) {
+    spdlog::warn("reverify: could not record the health of community {}: {}", community_id,
+                 recorded ? recorded->error().reason() : "the store did not answer in time");
   }
 }
 

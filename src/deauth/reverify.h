@@ -8,10 +8,12 @@
 //     Deauthorizer::revoke(), the path the deauthorize callback takes: the install is revoked, its
 //     purge requested, the on_revoked listener told, and the audit trail says the sweep found it.
 //     An installation made after the check (a reinstall racing the sweep) is kept;
-//   - a transient failure (5xx, timeout, lost connection, throttling) or any other error → nothing
-//     changes; it is counted and logged, and the next sweep asks again;
-//   - an answer → nothing changes (a renamed community keeps the name stored at install: the store
-//     has no way to rename without reinstalling).
+//   - a transient failure (5xx, timeout, lost connection, throttling) or any other error → the
+//     installation is unchanged; it is counted and logged, the reason becomes the community's last
+//     Graph error (CommunityHealth, shown on the admin pages), and the next sweep asks again;
+//   - an answer → the token's checked time is recorded in the community's health, nothing else
+//     changes (a renamed community keeps the name stored at install: the store has no way to
+//     rename without reinstalling).
 // A revoked installation still listed (its purge not done) gets its purge requested again, which
 // does nothing when the job exists and heals a crash between a revocation and its purge request.
 //
@@ -39,6 +41,8 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "core/secure_random.h"
 #include "deauth/deauthorization.h"
@@ -91,6 +95,9 @@ class InstallSweep {
   static boost::asio::awaitable<void> loop(InstallSweep* self);
   // Checks one installation listed by run_once().
   boost::asio::awaitable<Outcome> check(store::InstallationSummary listed);
+  // Records on the pool what the token check found (the admin pages show it): the token works
+  // when `graph_error` is nullopt, else the call failed for that reason. A failure is only logged.
+  boost::asio::awaitable<void> record_health(std::string community_id, std::optional<std::string> graph_error);
   // Runs revoke() for `community_id` on the pool and says what it did.
   boost::asio::awaitable<Outcome> revoke(std::string community_id, UninstallNotice notice);
   // Returns `base` stretched or shortened by up to options_.jitter, at random.

@@ -3,26 +3,10 @@
 #include "store/data_keys.h"
 #include "store/store.h"
 #include "store/time_codec.h"
+#include "store/text_codec.h"
 
 namespace wik::store {
 namespace {
-
-std::string join_words(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& word : words) out.append(out.empty() ? "" : " ").append(word);
-  return out;
-}
-
-std::vector<std::string> split_words(std::string_view text) {
-  std::vector<std::string> words;
-  while (!text.empty()) {
-    const std::size_t space = text.find(' ');
-    if (space != 0) words.emplace_back(text.substr(0, space));
-    if (space == std::string_view::npos) break;
-    text.remove_prefix(space + 1);
-  }
-  return words;
-}
 
 Identity identity_from(const Row& row, const CommunityId& community_id) {
   return Identity{.community_id = community_id,
@@ -33,10 +17,6 @@ Identity identity_from(const Row& row, const CommunityId& community_id) {
 }
 
 constexpr std::string_view kIdentityColumns = "user_id, email, account_id, updated_at";
-
-InstallState install_state_from(std::string_view text) {
-  return text == "active" ? InstallState::kActive : InstallState::kRevoked;
-}
 
 }  // namespace
 
@@ -123,10 +103,47 @@ Result<void> CommunityScope::revoke_installation() {
   });
 }
 
+Result<InstallationSummary> CommunityScope::installation_summary() {
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<InstallationSummary> {
+    Result<std::vector<InstallationSummary>> found = store_->installation_summaries(tx, community_id_);
+    if (!found) return found.error();
+    if (found->empty()) return Error(ErrorCode::kNotFound, "the community is not installed");
+    return std::move(found->front());
+  });
+}
+
+// ---- Health
+
+Result<void> CommunityScope::record_token_valid() {
+  const std::int64_t now = store_->now_ms();
+  return store_->database_->transact([&](Transaction& tx) {
+    return store_->record_health(tx, community_id_, {.last_graph_ok_at = now, .token_checked_at = now});
+  });
+}
+
+Result<void> CommunityScope::record_graph_error(std::string_view reason) {
+  const std::int64_t now = store_->now_ms();
+  return store_->database_->transact([&](Transaction& tx) {
+    return store_->record_health(tx, community_id_, {.last_graph_error = reason, .last_graph_error_at = now});
+  });
+}
+
 // ---- Inbox
 
 Result<InsertOutcome> CommunityScope::insert_inbox_event(InboxEventInput event) {
   return store_->insert_inbox_event(community_id_, std::move(event));
+}
+
+Result<InboxCounts> CommunityScope::inbox_counts() {
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<InboxCounts> {
+    Result<Rows> rows = tx.query(
+        "SELECT (SELECT COUNT(*) FROM inbox WHERE community_id = $1 AND state = 'pending'), "
+        "(SELECT COUNT(*) FROM dead_letters WHERE community_id = $1)",
+        {community_id_});
+    if (!rows) return rows.error();
+    return InboxCounts{
+        .community_id = community_id_, .pending = rows->front().integer(0), .dead_letters = rows->front().integer(1)};
+  });
 }
 
 Result<std::vector<DeadLetter>> CommunityScope::dead_letters() {

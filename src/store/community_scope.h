@@ -36,12 +36,26 @@ class CommunityScope {
   Result<InstallState> install_state();
   // Marks the installation revoked and forgets its token at once: kNotFound when there is none.
   Result<void> revoke_installation();
+  // Returns the installation as operators see it (Store::list_installations: health, installer's
+  // email, no token): kNotFound when there is none.
+  Result<InstallationSummary> installation_summary();
+
+  // ---- Health (what the admin pages show; docs/operating.md)
+  // Records that a check of the token with a Graph call answered: sets the token's checked time
+  // and the last successful Graph call. Does nothing when the community has no data key (purged).
+  Result<void> record_token_valid();
+  // Records the reason of a failed Graph call made for this community (it must hold no secret: the
+  // admin pages show it). Does nothing when the community has no data key (purged).
+  Result<void> record_graph_error(std::string_view reason);
 
   // ---- Inbox
   // Stores a webhook event durably before returning (group commit): kDuplicate when the
   // community already has this dedupe key; kNotFound when the community has no data key (never
   // installed, or purged), so nothing can be stored for it.
   Result<InsertOutcome> insert_inbox_event(InboxEventInput event);
+  // Returns how many events of this community wait and how many are dead letters (payloads stay
+  // sealed); zeros when it has none.
+  Result<InboxCounts> inbox_counts();
   // Returns the community's dead letters, payloads opened, oldest first.
   Result<std::vector<DeadLetter>> dead_letters();
   // Puts dead letter `dead_letter_id` back into the inbox with a fresh attempt count: kNotFound

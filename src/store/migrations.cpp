@@ -81,6 +81,16 @@ CREATE INDEX outbox_community_order ON outbox (community_id, id);
 )";
 }
 
+// Each community's health as the admin pages show it (issue 8); one row per community, purged
+// with the community.
+std::string community_health_schema() {
+  return R"(
+CREATE TABLE community_health (
+  community_id TEXT PRIMARY KEY, last_webhook_at BIGINT, last_graph_ok_at BIGINT,
+  last_graph_error TEXT NOT NULL DEFAULT '', last_graph_error_at BIGINT, token_checked_at BIGINT);
+)";
+}
+
 std::string create_migrations_table() {
   return "CREATE TABLE IF NOT EXISTS schema_migrations ("
          "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -92,19 +102,21 @@ Result<std::int64_t> read_version(Transaction& tx) {
   return rows->at(0).integer(0);
 }
 
-constexpr std::array<CommunityTable, 5> kCommunityTables = {{
+constexpr std::array<CommunityTable, 6> kCommunityTables = {{
     {"inbox", "community_id"},
     {"outbox", "community_id"},
     {"dead_letters", "community_id"},
     {"identities", "community_id"},
     {"installations", "community_id"},
+    {"community_health", "community_id"},
 }};
 
 }  // namespace
 
 std::vector<Migration> kit_migrations(Dialect dialect) {
   return {Migration{.version = 1, .name = "initial schema", .sql = initial_schema(dialect)},
-          Migration{.version = 2, .name = "reply outbox", .sql = outbox_schema(dialect)}};
+          Migration{.version = 2, .name = "reply outbox", .sql = outbox_schema(dialect)},
+          Migration{.version = 3, .name = "community health", .sql = community_health_schema()}};
 }
 
 Result<std::int64_t> schema_version(Database& database) {

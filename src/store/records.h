@@ -40,12 +40,27 @@ struct Installation {
   TimePoint updated_at;
 };
 
+// What the kit last saw of one community (issue 8): when a webhook of it was last stored, how the
+// kit's own Graph calls for it went, and when its token was last found working. Never the token;
+// the error is a public reason (no secret). A time is nullopt until it first happens.
+struct CommunityHealth {
+  std::optional<TimePoint> last_webhook_at;   // an event of a delivery was stored (not a duplicate)
+  std::optional<TimePoint> last_graph_ok_at;  // a reply was accepted, or the token check answered
+  std::string last_graph_error;               // the reason of the last failed call; empty: none yet
+  std::optional<TimePoint> last_graph_error_at;
+  std::optional<TimePoint> token_checked_at;  // the re-verify sweep found the token working
+};
+
 // An installation as operators list it: no token.
 struct InstallationSummary {
   CommunityId community_id;
   std::string community_name;
   InstallState state = InstallState::kActive;
   TimePoint updated_at;
+  TimePoint installed_at;
+  std::vector<std::string> permissions;
+  std::optional<std::string> installed_by_email;  // the vendor account that installed it, if known
+  CommunityHealth health;
 };
 
 struct Account {
@@ -123,6 +138,13 @@ struct OutboxMessage {
 };
 
 enum class OutboxOutcome { kRetryScheduled, kDropped };
+
+// One community's webhook backlog, as operators see it (Store::inbox_counts).
+struct InboxCounts {
+  CommunityId community_id;
+  std::int64_t pending = 0;       // stored events not yet handled (claimed ones included)
+  std::int64_t dead_letters = 0;  // events that ran out of attempts
+};
 
 struct DeadLetter {
   std::int64_t id = 0;

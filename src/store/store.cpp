@@ -9,6 +9,7 @@
 #include "store/group_commit.h"
 #include "store/migrations.h"
 #include "store/time_codec.h"
+#include "store/text_codec.h"
 
 #include <algorithm>
 #include <map>
@@ -228,20 +229,78 @@ Result<void> Store::append_audit(Transaction& tx, std::string_view community_id,
 
 // ---- Installations
 
+Result<std::vector<InstallationSummary>> Store::installation_summaries(Transaction& tx,
+                                                                       std::optional<std::string_view> community_id) {
+  const std::string sql =
+      "SELECT i.community_id, i.community_name, i.state, i.updated_at, i.installed_at, i.permissions, a.email, "
+      "h.last_webhook_at, h.last_graph_ok_at, h.last_graph_error, h.last_graph_error_at, h.token_checked_at "
+      "FROM installations i LEFT JOIN accounts a ON a.id = i.installed_by "
+      "LEFT JOIN community_health h ON h.community_id = i.community_id" +
+      std::string(community_id ? " WHERE i.community_id = $1" : "") + " ORDER BY i.community_id";
+  Result<Rows> rows = community_id ? tx.query(sql, {*community_id}) : tx.query(sql);
+  if (!rows) return rows.error();
+  const auto time_of = [](const Row& row, std::size_t column) -> std::optional<TimePoint> {
+    if (std::optional<std::int64_t> ms = row.optional_integer(column)) return from_ms(*ms);
+    return std::nullopt;
+  };
+  std::vector<InstallationSummary> out;
+  for (const Row& row : *rows) {
+    out.push_back({.community_id = row.text(0),
+                   .community_name = row.text(1),
+                   .state = install_state_from(row.text(2)),
+                   .updated_at = from_ms(row.integer(3)),
+                   .installed_at = from_ms(row.integer(4)),
+                   .permissions = split_words(row.text(5)),
+                   .installed_by_email = row.optional_text(6),
+                   .health = {.last_webhook_at = time_of(row, 7),
+                              .last_graph_ok_at = time_of(row, 8),
+                              .last_graph_error = row.optional_text(9).value_or(""),
+                              .last_graph_error_at = time_of(row, 10),
+                              .token_checked_at = time_of(row, 11)}});
+  }
+  return out;
+}
+
 Result<std::vector<InstallationSummary>> Store::list_installations() {
-  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<InstallationSummary>> {
-    Result<Rows> rows =
-        tx.query("SELECT community_id, community_name, state, updated_at FROM installations ORDER BY community_id");
-    if (!rows) return rows.error();
-    std::vector<InstallationSummary> out;
-    for (const Row& row : *rows) {
-      out.push_back({.community_id = row.text(0),
-                     .community_name = row.text(1),
-                     .state = row.text(2) == "active" ? InstallState::kActive : InstallState::kRevoked,
-                     .updated_at = from_ms(row.integer(3))});
-    }
-    return out;
-  });
+  return transact_value(*database_, [&](Transaction& tx) { return installation_summaries(tx, std::nullopt); });
+}
+
+// ---- Health
+
+Result<void> Store::record_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update) {
+  Result<Rows> key = tx.query(database_->dialect() == Dialect::kPostgres
+                                  ? "SELECT 1 FROM community_keys WHERE community_id = $1 FOR SHARE"
+                                  : "SELECT 1 FROM community_keys WHERE community_id = $1",
+                              {community_id});
+  if (!key) return key.error();
+  if (key->empty()) return ok_result();  // purged, or being purged: nothing to keep
+  return upsert_health(tx, community_id, update);
+}
+
+Result<void> Store::upsert_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update) {
+  std::vector<SqlValue> params{community_id};
+  std::string columns;
+  std::string values;
+  std::string assignments;
+  const auto set = [&](std::string_view column, SqlValue value) {
+    params.push_back(value);
+    const std::string c(column);
+    columns += ", " + c;
+    values += ", $" + std::to_string(params.size());
+    assignments += (assignments.empty() ? "" : ", ") + c + " = excluded." + c;
+  };
+  if (update.last_webhook_at) set("last_webhook_at", *update.last_webhook_at);
+  if (update.last_graph_ok_at) set("last_graph_ok_at", *update.last_graph_ok_at);
+  if (update.last_graph_error) set("last_graph_error", *update.last_graph_error);
+  if (update.last_graph_error_at) set("last_graph_error_at", *update.last_graph_error_at);
+  if (update.token_checked_at) set("token_checked_at", *update.token_checked_at);
+  if (assignments.empty()) fatal("upsert_health: nothing to record");
+  Result<std::int64_t> upserted = tx.execute_values(
+      "INSERT INTO community_health (community_id" + columns + ") VALUES ($1" + values +
+          ") ON CONFLICT (community_id) DO UPDATE SET " + assignments,
+      params);
+  if (!upserted) return upserted.error();
+  return ok_result();
 }
 
 // ---- Inbox
@@ -282,6 +341,7 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
     std::set<std::pair<std::string_view, std::string_view>> in_batch;
     std::vector<std::string> sealed(batch.size());
     std::vector<std::size_t> to_insert;
+    std::set<std::string_view> received;  // communities with an event stored by this batch
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const InboxWrite& write = *batch[i];
       auto [key, fresh] = keys.try_emplace(write.community_id);
@@ -315,6 +375,13 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
       for (const std::size_t i : chunk) {
         const bool is_new = stored.contains({std::string(batch[i]->community_id), batch[i]->event->dedupe_key});
         outcomes[i] = is_new ? InsertOutcome::kStored : InsertOutcome::kDuplicate;
+        if (is_new) received.insert(batch[i]->community_id);
+      }
+    }
+    // Each community whose events were stored (its key is locked above) was heard from now.
+    for (const std::string_view community_id : received) {
+      if (Result<void> recorded = upsert_health(tx, community_id, {.last_webhook_at = now}); !recorded) {
+        return recorded.error();
       }
     }
     return ok_result();
@@ -481,7 +548,7 @@ Result<void> Store::finish_outbox(const OutboxMessage& message) {
         tx.execute("DELETE FROM outbox WHERE id = $1 AND claim_token = $2", {message.id, message.claim_token});
     if (!deleted) return deleted.error();
     if (*deleted == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
-    return ok_result();
+    return record_health(tx, message.community_id, {.last_graph_ok_at = now_ms()});
   });
 }
 
@@ -489,6 +556,7 @@ Result<OutboxOutcome> Store::fail_outbox(const OutboxMessage& message, std::stri
                                          std::optional<TimePoint> retry_at) {
   return transact_value(*database_, [&](Transaction& tx) -> Result<OutboxOutcome> {
     const std::int64_t attempts = message.attempts + 1;
+    const HealthUpdate failed{.last_graph_error = error, .last_graph_error_at = now_ms()};
     if (retry_at && attempts < options_.max_attempts) {
       Result<std::int64_t> updated = tx.execute(
           "UPDATE outbox SET attempts = $3, next_attempt_at = $4, last_error = $5, claim_token = NULL, "
@@ -496,12 +564,14 @@ Result<OutboxOutcome> Store::fail_outbox(const OutboxMessage& message, std::stri
           {message.id, message.claim_token, attempts, to_ms(*retry_at), error});
       if (!updated) return updated.error();
       if (*updated == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
+      if (Result<void> recorded = record_health(tx, message.community_id, failed); !recorded) return recorded.error();
       return OutboxOutcome::kRetryScheduled;
     }
     Result<std::int64_t> deleted =
         tx.execute("DELETE FROM outbox WHERE id = $1 AND claim_token = $2", {message.id, message.claim_token});
     if (!deleted) return deleted.error();
     if (*deleted == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
+    if (Result<void> recorded = record_health(tx, message.community_id, failed); !recorded) return recorded.error();
     return OutboxOutcome::kDropped;
   });
 }

@@ -45,13 +45,6 @@ struct ScopedInboxEvent {
   InboxEventInput event;
 };
 
-// One community's webhook backlog, as operators see it (Store::inbox_counts).
-struct InboxCounts {
-  CommunityId community_id;
-  std::int64_t pending = 0;       // stored events not yet handled (claimed ones included)
-  std::int64_t dead_letters = 0;  // events that ran out of attempts
-};
-
 struct StoreOptions {
   // Applies missing kit migrations in open(); when false, open() requires an up-to-date schema.
   bool migrate = true;
@@ -86,7 +79,8 @@ class Store {
   Result<CommunityScope> community(std::string_view community_id);
 
   // ---- Installations (cross-community, operators)
-  // Returns every installation, without tokens, ordered by community id.
+  // Returns every installation with its health and its installer's email, without tokens, ordered
+  // by community id (one query).
   Result<std::vector<InstallationSummary>> list_installations();
 
   // ---- Inbox
@@ -126,11 +120,13 @@ class Store {
   // community (so a community's replies go out in order), until now + `lease`. Costs an index
   // probe per community however many replies wait; on PostgreSQL concurrent claimers take turns.
   Result<std::vector<OutboxMessage>> claim_outbox(std::size_t limit, std::chrono::milliseconds lease);
-  // Deletes a sent reply: kConflict when the claim was lost.
+  // Deletes a sent reply and records the accepted Graph call in the community's health:
+  // kConflict when the claim was lost (nothing is recorded then).
   Result<void> finish_outbox(const OutboxMessage& message);
   // Records a failed send: schedules a retry at `retry_at`, or after max_attempts (or with no
-  // `retry_at`: a reply the platform will never take) drops the reply. kConflict when the claim
-  // was lost. `error` must hold no secret.
+  // `retry_at`: a reply the platform will never take) drops the reply; either way `error` becomes
+  // the community's last Graph error. kConflict when the claim was lost (nothing is recorded then).
+  // `error` must hold no secret: the admin pages show it.
   Result<OutboxOutcome> fail_outbox(const OutboxMessage& message, std::string_view error,
                                     std::optional<TimePoint> retry_at);
 
@@ -197,7 +193,24 @@ class Store {
   Store(std::unique_ptr<Database> database, core::KeyRing key_ring, const core::Clock& clock, StoreOptions options,
         Secret audit_key);
 
+  // Columns of community_health to set for one community; unset members are left as they are.
+  struct HealthUpdate {
+    std::optional<std::int64_t> last_webhook_at;
+    std::optional<std::int64_t> last_graph_ok_at;
+    std::optional<std::string_view> last_graph_error;  // set with last_graph_error_at
+    std::optional<std::int64_t> last_graph_error_at;
+    std::optional<std::int64_t> token_checked_at;
+  };
+
   std::int64_t now_ms() const;
+  // Upserts `update` into the community's health row within `tx`, only while the community has a
+  // data key (locked on PostgreSQL, so a purge waits): a purged community never gets a row back.
+  Result<void> record_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update);
+  // record_health() without the data-key check. REQUIRES: `tx` found and locked the key already.
+  Result<void> upsert_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update);
+  // Returns the installations (of `community_id` only, when given) as list_installations() does.
+  Result<std::vector<InstallationSummary>> installation_summaries(Transaction& tx,
+                                                                  std::optional<std::string_view> community_id);
   std::string ref_of(std::string_view community_id) const;
   // Returns the community's data key, or nullopt when it has none (never installed, or purged).
   // `for_write` locks the key row (PostgreSQL) so a concurrent purge waits for this transaction.

@@ -283,6 +283,33 @@ TEST_F(AdminPagesTest, TheOverviewListsInstallsAndQueuesAndNeverAToken) {
   }
 }
 
+TEST_F(AdminPagesTest, EachCommunityHasAPageWithItsHealthBehindTheRealGate) {
+  testing::TestBrowser browser(io_, *http_, base_);
+  const std::string page_path = "/admin/communities/" + install_.community_id;
+  const auto anonymous = browser.get(page_path);
+  EXPECT_EQ(anonymous.status, 303u);
+  EXPECT_EQ(sign_in(browser, "ops@vendor.test", page_path), page_path);
+
+  const auto overview = browser.get("/admin");
+  ASSERT_EQ(overview.status, 200u);
+  EXPECT_THAT(overview.body, HasSubstr("<a href=\"" + page_path + "\">Acme Corp</a>"));
+  EXPECT_THAT(overview.body, HasSubstr("<td>active, not yet checked</td>"));
+
+  const auto page = browser.get(page_path);
+  ASSERT_EQ(page.status, 200u);
+  EXPECT_THAT(page.body, HasSubstr("<dt>Community id</dt><dd>" + install_.community_id + "</dd>"));
+  EXPECT_THAT(page.body, HasSubstr("<dt>Permissions granted</dt><dd><ul><li><code>message</code></li>"));
+  EXPECT_EQ(browser.get("/admin/communities/424242").status, 404u);
+  EXPECT_THAT(browser.get("/admin/communities/%3Cscript%3E").body, ::testing::Not(HasSubstr("<script>")));
+
+  // A replay form posted without this browser's CSRF token is refused by the install part's check.
+  const auto forged = browser.post("/admin/replay", {{"community", install_.community_id}, {"back", "community"}});
+  EXPECT_EQ(forged.status, 403u);
+  for (const auto& response : browser.transcript()) {
+    EXPECT_THAT(response.body, ::testing::Not(HasSubstr(install_.access_token)));
+  }
+}
+
 TEST_F(AppTest, StartingWithoutTheVerifyTokenNamesIt) {
   config_.app.verify_token = Secret();
   App app(config_);

@@ -110,6 +110,13 @@ class SweepTest : public ::testing::Test {
     return found.ok() ? std::move(*found) : store::Installation{};
   }
 
+  // Returns what the store recorded of the community's health (the admin pages show it).
+  store::CommunityHealth health(Process& process, const std::string& community_id) {
+    auto found = process.store->community(community_id)->installation_summary();
+    EXPECT_THAT(found, IsOk());
+    return found.ok() ? found->health : store::CommunityHealth{};
+  }
+
   std::size_t open_purge_jobs(Process& process) {
     std::size_t open = 0;
     const auto jobs = process.store->list_purge_jobs();
@@ -204,6 +211,10 @@ TEST_F(SweepEmulatorTest, AHealthyInstallStays) {
   EXPECT_EQ(installation(*process_, community_).state, store::InstallState::kActive);
   EXPECT_EQ(open_purge_jobs(*process_), 0u);
   EXPECT_THAT(process_->metrics.render(), HasSubstr(counted("healthy", 1)));
+  const store::CommunityHealth recorded = health(*process_, community_);
+  ASSERT_TRUE(recorded.token_checked_at.has_value()) << "the check is recorded for the admin pages";
+  EXPECT_EQ(recorded.last_graph_ok_at, recorded.token_checked_at);
+  EXPECT_EQ(recorded.last_graph_error_at, std::nullopt);
 }
 
 TEST_F(SweepEmulatorTest, AnUninstallWhoseCallbackFailedIsCaughtAndItsRowsPurged) {
@@ -226,6 +237,9 @@ TEST_F(SweepEmulatorTest, AnUninstallWhoseCallbackFailedIsCaughtAndItsRowsPurged
   EXPECT_THAT(*trail, Contains(AllOf(Field(&store::AuditEntry::action, "uninstall_noticed"),
                                      Field(&store::AuditEntry::detail, StartsWith("re-verify sweep: graph error 190")))));
   EXPECT_THAT(process_->metrics.render(), HasSubstr(counted("revoked", 1)));
+  const store::CommunityHealth after_revocation = health(*process_, community_);
+  EXPECT_EQ(after_revocation.last_graph_error_at, std::nullopt) << "a revocation is no Graph error to show";
+  EXPECT_EQ(after_revocation.token_checked_at, std::nullopt);
 
   ASSERT_THAT(PurgeRunner(*process_->store).run_pending(), IsOk());
   EXPECT_EQ(rows_of("installations", community_), 0);
@@ -241,6 +255,10 @@ TEST_F(SweepEmulatorTest, TransientGraphFailuresChangeNothing) {
   auto report = sweep_once(*process_);
   ASSERT_THAT(report, IsOk());
   EXPECT_EQ(report->transient, 1u);
+  const store::CommunityHealth failed = health(*process_, community_);
+  EXPECT_THAT(failed.last_graph_error, Not(::testing::IsEmpty()));
+  EXPECT_TRUE(failed.last_graph_error_at.has_value());
+  EXPECT_EQ(failed.token_checked_at, std::nullopt) << "a failed check does not count as checked";
 
   ASSERT_EQ(control(verb::post, "/faults/graph", {{"endpoint", "/community"}, {"drop_rate", 1.0}}), 200u);
   report = sweep_once(*process_);
@@ -252,6 +270,7 @@ TEST_F(SweepEmulatorTest, TransientGraphFailuresChangeNothing) {
   report = sweep_once(*process_);
   ASSERT_THAT(report, IsOk());
   EXPECT_EQ(report->healthy, 1u);
+  EXPECT_TRUE(health(*process_, community_).token_checked_at.has_value());
   report = sweep_once(*process_);  // over the budget: throttled
   ASSERT_THAT(report, IsOk());
   EXPECT_EQ(report->transient, 1u);

@@ -107,6 +107,133 @@ TYPED_TEST(StoreContractTest, ListsInstallationsWithoutTokens) {
   EXPECT_EQ((*all)[1].state, InstallState::kRevoked);
 }
 
+// ---- Community health (what the admin pages show)
+
+TYPED_TEST(StoreContractTest, SummariesCarryInstallerPermissionsAndAnEmptyHealthAtFirst) {
+  const Account installer = this->store_->create_account("Ops@Vendor.test", Secret("pw"), "admin").value();
+  ASSERT_THAT(this->scope("40").put_installation({.community_name = "Forty",
+                                                  .access_token = AccessToken("CANARY-token-40"),
+                                                  .permissions = {"message", "read_user_email"},
+                                                  .installed_by = installer.id}),
+              IsOk());
+  const TimePoint installed_at = this->clock_.now();
+  this->clock_.advance(5s);
+  this->install("41");
+
+  Result<std::vector<InstallationSummary>> all = this->store_->list_installations();
+  ASSERT_THAT(all, IsOk());
+  ASSERT_THAT(*all, SizeIs(2));
+  const InstallationSummary& forty = (*all)[0];
+  EXPECT_EQ(forty.community_name, "Forty");
+  EXPECT_EQ(forty.installed_at, installed_at);
+  EXPECT_THAT(forty.permissions, ElementsAre("message", "read_user_email"));
+  EXPECT_EQ(forty.installed_by_email, "ops@vendor.test");
+  EXPECT_EQ(forty.health.last_webhook_at, std::nullopt);
+  EXPECT_EQ(forty.health.last_graph_ok_at, std::nullopt);
+  EXPECT_EQ(forty.health.last_graph_error, "");
+  EXPECT_EQ(forty.health.last_graph_error_at, std::nullopt);
+  EXPECT_EQ(forty.health.token_checked_at, std::nullopt);
+  EXPECT_EQ((*all)[1].installed_by_email, std::nullopt);
+  EXPECT_EQ((*all)[1].installed_at, installed_at + 5s);
+
+  Result<InstallationSummary> one = this->scope("40").installation_summary();
+  ASSERT_THAT(one, IsOk());
+  EXPECT_EQ(one->community_id, "40");
+  EXPECT_EQ(one->installed_by_email, "ops@vendor.test");
+  EXPECT_THAT(this->scope("42").installation_summary(), HasError(ErrorCode::kNotFound));
+}
+
+TYPED_TEST(StoreContractTest, RecordsTheLastWebhookOfEachCommunityOnlyForEventsStored) {
+  CommunityScope a = this->install("51");
+  CommunityScope b = this->install("52");
+  const auto webhook_of = [&](std::string_view community) {
+    return this->scope(community).installation_summary().value().health.last_webhook_at;
+  };
+  ASSERT_THAT(a.insert_inbox_event(event("a1")), IsOk());
+  const TimePoint first = this->clock_.now();
+  EXPECT_EQ(webhook_of("51"), first);
+  EXPECT_EQ(webhook_of("52"), std::nullopt);
+
+  this->clock_.advance(10s);
+  EXPECT_EQ(a.insert_inbox_event(event("a1")).value(), InsertOutcome::kDuplicate);
+  EXPECT_EQ(webhook_of("51"), first) << "a duplicate is not news";
+
+  // One delivery naming both communities and one never installed: one row per community stored.
+  const CommunityScope stranger = this->scope("59");
+  const std::vector<ScopedInboxEvent> delivery = {
+      {.community = &a, .event = event("a2")}, {.community = &b, .event = event("b1")},
+      {.community = &b, .event = event("b2")}, {.community = &stranger, .event = event("x1")}};
+  const std::vector<Result<InsertOutcome>> outcomes = this->store_->insert_inbox_events(delivery);
+  ASSERT_THAT(outcomes, SizeIs(4));
+  EXPECT_THAT(outcomes[3], HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(webhook_of("51"), first + 10s);
+  EXPECT_EQ(webhook_of("52"), first + 10s);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM community_health"), 2);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM community_health WHERE community_id = '59'"), 0);
+}
+
+TYPED_TEST(StoreContractTest, RecordsTheOutcomeOfEachReplySentToGraph) {
+  CommunityScope a = this->install("61");
+  ASSERT_THAT(a.insert_inbox_event(event("m1")), IsOk());
+  const ClaimedEvent claimed = this->store_->claim_inbox_events("w", 1, 30s).value().at(0);
+  const std::vector<std::string> replies = {"r1", "r2", "r3"};
+  ASSERT_THAT(this->store_->complete_inbox_event(claimed, replies), IsOk());
+  const auto health = [&] { return a.installation_summary().value().health; };
+
+  this->clock_.advance(1s);
+  const OutboxMessage r1 = this->store_->claim_outbox(1, 30s).value().at(0);
+  ASSERT_THAT(this->store_->finish_outbox(r1), IsOk());
+  EXPECT_EQ(health().last_graph_ok_at, this->clock_.now());
+  EXPECT_EQ(health().last_graph_error_at, std::nullopt);
+
+  this->clock_.advance(1s);
+  const OutboxMessage r2 = this->store_->claim_outbox(1, 30s).value().at(0);
+  ASSERT_THAT(this->store_->fail_outbox(r2, "graph error 2: temporarily unavailable", this->clock_.now() + 1s),
+              IsOk());
+  EXPECT_EQ(health().last_graph_error, "graph error 2: temporarily unavailable");
+  EXPECT_EQ(health().last_graph_error_at, this->clock_.now());
+  EXPECT_EQ(health().last_graph_ok_at, this->clock_.now() - 1s) << "an error keeps the last success";
+
+  this->clock_.advance(2s);
+  const OutboxMessage again = this->store_->claim_outbox(1, 30s).value().at(0);
+  ASSERT_THAT(this->store_->fail_outbox(again, "graph error 100: no such person", std::nullopt), IsOk());
+  EXPECT_EQ(health().last_graph_error, "graph error 100: no such person");
+  EXPECT_EQ(health().last_graph_error_at, this->clock_.now());
+
+  // A lost claim records nothing.
+  this->clock_.advance(1s);
+  const OutboxMessage r3 = this->store_->claim_outbox(1, 30s).value().at(0);
+  ASSERT_THAT(this->store_->finish_outbox(r3), IsOk());
+  const TimePoint finished = this->clock_.now();
+  this->clock_.advance(1s);
+  EXPECT_THAT(this->store_->fail_outbox(r3, "late", std::nullopt), HasError(ErrorCode::kConflict));
+  EXPECT_THAT(this->store_->finish_outbox(r3), HasError(ErrorCode::kConflict));
+  EXPECT_EQ(health().last_graph_ok_at, finished);
+  EXPECT_EQ(health().last_graph_error, "graph error 100: no such person");
+}
+
+TYPED_TEST(StoreContractTest, RecordsTokenChecksAndGraphErrorsButNeverForACommunityWithoutAKey) {
+  CommunityScope a = this->install("71");
+  this->clock_.advance(1s);
+  ASSERT_THAT(a.record_token_valid(), IsOk());
+  const TimePoint checked = this->clock_.now();
+  CommunityHealth health = a.installation_summary().value().health;
+  EXPECT_EQ(health.token_checked_at, checked);
+  EXPECT_EQ(health.last_graph_ok_at, checked);
+
+  this->clock_.advance(1s);
+  ASSERT_THAT(a.record_graph_error("graph error 4: application request limit reached"), IsOk());
+  health = a.installation_summary().value().health;
+  EXPECT_EQ(health.last_graph_error, "graph error 4: application request limit reached");
+  EXPECT_EQ(health.last_graph_error_at, checked + 1s);
+  EXPECT_EQ(health.token_checked_at, checked) << "a failed check keeps the last good one";
+
+  CommunityScope never = this->scope("72");
+  EXPECT_THAT(never.record_token_valid(), IsOk());
+  EXPECT_THAT(never.record_graph_error("graph error 190"), IsOk());
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM community_health WHERE community_id = '72'"), 0);
+}
+
 TYPED_TEST(StoreContractTest, AScopeCannotReachAnotherCommunitysRows) {
   CommunityScope a = this->install("111", "token-of-a");
   CommunityScope b = this->scope("222");
@@ -401,6 +528,14 @@ TYPED_TEST(StoreContractTest, CountsPendingEventsAndDeadLettersPerCommunity) {
   EXPECT_EQ((*counts)[1].community_id, "2");
   EXPECT_EQ((*counts)[1].pending, 2);
   EXPECT_EQ((*counts)[1].dead_letters, 0);
+  // A scope counts its own community only.
+  Result<InboxCounts> of_a = a.inbox_counts();
+  ASSERT_THAT(of_a, IsOk());
+  EXPECT_EQ(of_a->community_id, "1");
+  EXPECT_EQ(of_a->pending, 1);
+  EXPECT_EQ(of_a->dead_letters, 1);
+  EXPECT_EQ(this->scope("3").inbox_counts().value().pending, 0);
+  EXPECT_EQ(this->scope("3").inbox_counts().value().dead_letters, 0);
 
   ASSERT_THAT(a.replay_dead_letter(a.dead_letters().value().at(0).id), IsOk());
   EXPECT_EQ(this->store_->inbox_counts().value().at(0).pending, 2);

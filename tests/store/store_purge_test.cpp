@@ -48,6 +48,8 @@ class StorePurgeTest : public StoreTest<Engine> {
                       {.topic = "page", .dedupe_key = "m" + std::to_string(i), .payload = "payload-" + canary}),
                   IsOk());
     }
+    // A Graph error in the community's health row (plain text: the admin pages show it).
+    ASSERT_THAT(community.record_graph_error("graph error 2 for " + canary), IsOk());
     ASSERT_THAT(this->raw().transact([&](Transaction& tx) -> Result<void> {
       // A queued reply (sealed in real use; in plain text here, so the canary scan sees it go).
       Result<std::int64_t> reply = tx.execute(
@@ -127,6 +129,7 @@ TYPED_TEST(StorePurgeTest, DeletesEveryRowOfTheCommunityAndNothingElse) {
   EXPECT_THAT(job.rows_deleted, Contains(Pair("identities", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("inbox", 3)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("dead_letters", 1)));
+  EXPECT_THAT(job.rows_deleted, Contains(Pair("community_health", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("tickets", this->kAppRows)));
   EXPECT_EQ(this->rows_of("100"), 0);
   EXPECT_EQ(this->rows_of("200"), other_rows);
@@ -212,7 +215,7 @@ TYPED_TEST(StorePurgeTest, LeavesNoReadableCopyOfSealedFields) {
 
   const std::int64_t key_in_wal = occurrences(files.wal, wrapped_key);
   const std::int64_t sealed_left = everywhere(sealed_token);
-  const std::int64_t plain_in_data = occurrences(files.data, canary);  // app rows and identity emails
+  const std::int64_t plain_in_data = occurrences(files.data, canary);  // app rows, emails, health
   const std::int64_t plain_in_wal = occurrences(files.wal, canary);
   if constexpr (TypeParam::kPurgeErasesPlaintext) {
     EXPECT_EQ(key_in_wal, 0);
