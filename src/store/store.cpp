@@ -12,6 +12,8 @@
 #include "store/text_codec.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <map>
 #include <set>
 #include <utility>
@@ -107,15 +109,14 @@ Result<void> serialise_claims(Transaction& tx, Dialect dialect, std::int64_t loc
   return ok_result();
 }
 
-// Returns `WITH … claimable AS (…)`: the ids of `table` a claim may take, at most $3 of them, the
-// lowest first. For each community with a data key, its $2 oldest rows (those matching `filter`
-// when given) in id order, cut before the first one that is not due at $1 or still leased: so a
-// community's rows are only ever claimed as a run from its oldest, and not at all while that one
-// waits. Each community costs an index probe of ($community_id[, filter columns], id), however
-// long the queue.
-std::string claimable_runs_sql(Dialect dialect, std::string_view table, std::string_view filter) {
+// Returns the SELECT of the ids of `table` a claim may take, at most $3 of them, the lowest first.
+// For each community with a data key, its $2 oldest rows (those matching `pending` when given) in
+// id order, cut before the first one that is not due at $1 or still leased: so a community's rows
+// are only ever claimed as a run from its oldest, and not at all while that one waits. Each
+// community costs an index probe of (community_id[, pending's columns], id), however long the queue.
+std::string claimable_runs_sql(Dialect dialect, std::string_view table, std::string_view pending) {
   const std::string t(table);
-  const std::string where = filter.empty() ? "" : " AND i." + std::string(filter);
+  const std::string where = pending.empty() ? "" : " AND i." + std::string(pending);
   const std::string oldest =
       "SELECT i.id FROM " + t + " i WHERE i.community_id = c.community_id" + where + " ORDER BY i.id LIMIT $2";
   const std::string runs =
@@ -125,8 +126,51 @@ std::string claimable_runs_sql(Dialect dialect, std::string_view table, std::str
   return "WITH run AS (SELECT e.id, e.community_id, CASE WHEN e.next_attempt_at <= $1 AND "
          "(e.lease_until IS NULL OR e.lease_until <= $1) THEN 0 ELSE 1 END AS blocked " + runs +
          "), cut AS (SELECT id, MAX(blocked) OVER (PARTITION BY community_id ORDER BY id "
-         "ROWS UNBOUNDED PRECEDING) AS blocked_so_far FROM run), "
-         "claimable AS (SELECT id FROM cut WHERE blocked_so_far = 0 ORDER BY id LIMIT $3) ";
+         "ROWS UNBOUNDED PRECEDING) AS blocked_so_far FROM run) "
+         "SELECT id FROM cut WHERE blocked_so_far = 0 ORDER BY id LIMIT $3";
+}
+
+// One queue's claim (the inbox, the outbox).
+struct ClaimQuery {
+  std::string_view table;
+  std::string_view pending;    // the condition of a row still queued; empty: every row is
+  std::string_view lease;      // the SET assignments that lease a row, of $1 … $n
+  std::string_view returning;  // the columns returned for each claimed row
+  std::int64_t lock = 0;       // the advisory lock that serialises claimers (PostgreSQL)
+};
+
+struct ClaimLimits {
+  std::int64_t now = 0;
+  std::int64_t per_community = 1;
+  std::int64_t total = 0;
+};
+
+// Claims the rows claimable_runs_sql picks: selects their ids, then leases them by id (a list of
+// ids keeps either engine's planner on the primary key, whatever its statistics say). Returns
+// the claimed rows' `returning` columns.
+Result<Rows> claim_rows(Transaction& tx, Dialect dialect, const ClaimQuery& query,
+                        std::span<const SqlValue> lease_values, const ClaimLimits& limits) {
+  if (Result<void> serialised = serialise_claims(tx, dialect, query.lock); !serialised) return serialised.error();
+  Result<Rows> ids =
+      tx.query(claimable_runs_sql(dialect, query.table, query.pending), {limits.now, limits.per_community, limits.total});
+  if (!ids) return ids.error();
+  // On PostgreSQL each leased row is checked again, in case a late completion committed since the
+  // SELECT; SQLite's writer lock rules that out.
+  const std::string recheck =
+      dialect == Dialect::kPostgres && !query.pending.empty() ? " AND " + std::string(query.pending) : "";
+  Rows claimed;
+  for (std::size_t first = 0; first < ids->size(); first += kIdsPerStatement) {
+    const std::size_t count = std::min(kIdsPerStatement, ids->size() - first);
+    std::vector<SqlValue> params(lease_values.begin(), lease_values.end());
+    for (std::size_t i = first; i < first + count; ++i) params.emplace_back((*ids)[i].integer(0));
+    Result<Rows> leased = tx.query_values("UPDATE " + std::string(query.table) + " SET " + std::string(query.lease) +
+                                              " WHERE id IN (" + parameter_list(lease_values.size() + 1, count) + ")" +
+                                              recheck + " RETURNING " + std::string(query.returning),
+                                          params);
+    if (!leased) return leased.error();
+    claimed.insert(claimed.end(), std::make_move_iterator(leased->begin()), std::make_move_iterator(leased->end()));
+  }
+  return claimed;
 }
 
 Result<Secret> load_or_create_audit_key(Database& database, const core::KeyRing& ring) {
@@ -397,18 +441,19 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
   const std::string claim_token = core::secure_random_token(16);
   const std::int64_t now = now_ms();
   const std::int64_t lease_until = now + lease.count();
-  // On PostgreSQL the state is checked again on the row being updated, in case a late completion
-  // committed meanwhile; SQLite's writer lock rules that out, and there the check would steer its
-  // planner to a scan of every pending row.
-  const std::string sql =
-      claimable_runs_sql(database_->dialect(), "inbox", "state = 'pending'") +
-      "UPDATE inbox SET claimed_by = $4, claim_token = $5, lease_until = $6 WHERE id IN (SELECT id FROM claimable)" +
-      (database_->dialect() == Dialect::kPostgres ? " AND state = 'pending'" : "") +
-      " RETURNING id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at";
   return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<ClaimedEvent>> {
-    if (Result<void> serialised = serialise_claims(tx, database_->dialect(), kInboxClaimLock); !serialised) return serialised.error();
-    Result<Rows> rows = tx.query(sql, {now, static_cast<std::int64_t>(std::max<std::size_t>(1, per_community)),
-                                       static_cast<std::int64_t>(limit), worker, claim_token, lease_until});
+    const std::array<SqlValue, 3> lease_values{worker, claim_token, lease_until};
+    Result<Rows> rows = claim_rows(
+        tx, database_->dialect(),
+        {.table = "inbox",
+         .pending = "state = 'pending'",
+         .lease = "claimed_by = $1, claim_token = $2, lease_until = $3",
+         .returning = "id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at",
+         .lock = kInboxClaimLock},
+        lease_values,
+        {.now = now,
+         .per_community = static_cast<std::int64_t>(std::max<std::size_t>(1, per_community)),
+         .total = static_cast<std::int64_t>(limit)});
     if (!rows) return rows.error();
     std::vector<ClaimedEvent> out;
     std::map<std::string, std::optional<Secret>> keys;
@@ -515,13 +560,14 @@ Result<void> Store::release_inbox_events(std::span<const ClaimedEvent> events) {
 Result<std::vector<OutboxMessage>> Store::claim_outbox(std::size_t limit, std::chrono::milliseconds lease) {
   const std::string claim_token = core::secure_random_token(16);
   const std::int64_t now = now_ms();
-  const std::string sql = claimable_runs_sql(database_->dialect(), "outbox", "") +
-                          "UPDATE outbox SET claim_token = $4, lease_until = $5 WHERE id IN "
-                          "(SELECT id FROM claimable) RETURNING id, community_id, body_sealed, attempts";
   return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<OutboxMessage>> {
-    if (Result<void> serialised = serialise_claims(tx, database_->dialect(), kOutboxClaimLock); !serialised) return serialised.error();
-    Result<Rows> rows =
-        tx.query(sql, {now, std::int64_t{1}, static_cast<std::int64_t>(limit), claim_token, now + lease.count()});
+    const std::array<SqlValue, 2> lease_values{claim_token, now + lease.count()};
+    Result<Rows> rows = claim_rows(tx, database_->dialect(),
+                                   {.table = "outbox",
+                                    .lease = "claim_token = $1, lease_until = $2",
+                                    .returning = "id, community_id, body_sealed, attempts",
+                                    .lock = kOutboxClaimLock},
+                                   lease_values, {.now = now, .total = static_cast<std::int64_t>(limit)});
     if (!rows) return rows.error();
     std::vector<OutboxMessage> out;
     for (const Row& row : *rows) {
