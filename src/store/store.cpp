@@ -102,9 +102,13 @@ std::string batch_delete_sql(Dialect dialect, std::string_view table, std::strin
 constexpr std::int64_t kInboxClaimLock = 7394002;
 constexpr std::int64_t kOutboxClaimLock = 7394003;
 
-Result<void> serialise_claims(Transaction& tx, Dialect dialect, std::int64_t lock) {
+// Takes the claim's advisory lock (PostgreSQL), and keeps the planner from bitmap scans for the
+// rest of the transaction: without fresh statistics (a backlog that arrived faster than
+// autovacuum analyses it) it would read every pending row of a community through a bitmap and sort
+// them, where the ordered index scan stops after the run's few rows.
+Result<void> prepare_claim(Transaction& tx, Dialect dialect, std::int64_t lock) {
   if (dialect != Dialect::kPostgres) return ok_result();
-  Result<Rows> locked = tx.query("SELECT pg_advisory_xact_lock($1)", {lock});
+  Result<Rows> locked = tx.query("SELECT pg_advisory_xact_lock($1), set_config('enable_bitmapscan', 'off', true)", {lock});
   if (!locked) return locked.error();
   return ok_result();
 }
@@ -150,7 +154,7 @@ struct ClaimLimits {
 // the claimed rows' `returning` columns.
 Result<Rows> claim_rows(Transaction& tx, Dialect dialect, const ClaimQuery& query,
                         std::span<const SqlValue> lease_values, const ClaimLimits& limits) {
-  if (Result<void> serialised = serialise_claims(tx, dialect, query.lock); !serialised) return serialised.error();
+  if (Result<void> prepared = prepare_claim(tx, dialect, query.lock); !prepared) return prepared.error();
   Result<Rows> ids =
       tx.query(claimable_runs_sql(dialect, query.table, query.pending), {limits.now, limits.per_community, limits.total});
   if (!ids) return ids.error();
