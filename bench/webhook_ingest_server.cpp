@@ -16,8 +16,8 @@
 //
 // --ingest-only serves the webhook route alone, for finding where the time goes: the same
 // webhooks::WebhookIngest the App mounts, on an http::Server (access log off) and the store, but no
-// dispatcher, so stored events stay pending; --store-threads sets its IngestOptions::store_threads
-// (the App uses the default, 8).
+// dispatcher, so stored events stay pending. --store-threads sets the ingest's store threads in
+// either mode (webhooks.ingest_store_threads; default 8).
 #include <wik/app.h>
 
 #include <spdlog/spdlog.h>
@@ -81,6 +81,7 @@ wik::Config config_of(const Options& options, const std::string& ring) {
   config.store.postgres_url = wik::Secret(options.postgres_url);
   config.keys.ring = wik::Secret(ring);
   config.log.level = wik::LogLevel::kWarn;
+  config.webhooks.ingest_store_threads = static_cast<unsigned>(options.store_threads);
   return config;
 }
 
