@@ -315,17 +315,8 @@ Result<std::vector<InstallationSummary>> Store::list_installations() {
 
 // ---- Health
 
-Result<void> Store::record_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update) {
-  Result<Rows> key = tx.query(database_->dialect() == Dialect::kPostgres
-                                  ? "SELECT 1 FROM community_keys WHERE community_id = $1 FOR SHARE"
-                                  : "SELECT 1 FROM community_keys WHERE community_id = $1",
-                              {community_id});
-  if (!key) return key.error();
-  if (key->empty()) return ok_result();  // purged, or being purged: nothing to keep
-  return upsert_health(tx, community_id, update);
-}
-
-Result<void> Store::upsert_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update) {
+Result<void> Store::record_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update,
+                                  bool key_locked) {
   std::vector<SqlValue> params{community_id};
   std::string columns;
   std::string values;
@@ -333,8 +324,10 @@ Result<void> Store::upsert_health(Transaction& tx, std::string_view community_id
   const auto set = [&](std::string_view column, SqlValue value) {
     params.push_back(value);
     const std::string c(column);
+    const std::string parameter = "$" + std::to_string(params.size());
     columns += ", " + c;
-    values += ", $" + std::to_string(params.size());
+    // Typed, as PostgreSQL reads a bare parameter of a SELECT list as text.
+    values += ", " + (std::holds_alternative<std::int64_t>(value) ? "CAST(" + parameter + " AS BIGINT)" : parameter);
     assignments += (assignments.empty() ? "" : ", ") + c + " = excluded." + c;
   };
   if (update.last_webhook_at) set("last_webhook_at", *update.last_webhook_at);
@@ -342,12 +335,19 @@ Result<void> Store::upsert_health(Transaction& tx, std::string_view community_id
   if (update.last_graph_error) set("last_graph_error", *update.last_graph_error);
   if (update.last_graph_error_at) set("last_graph_error_at", *update.last_graph_error_at);
   if (update.token_checked_at) set("token_checked_at", *update.token_checked_at);
-  if (assignments.empty()) fatal("upsert_health: nothing to record");
-  Result<std::int64_t> upserted = tx.execute_values(
-      "INSERT INTO community_health (community_id" + columns + ") VALUES ($1" + values +
-          ") ON CONFLICT (community_id) DO UPDATE SET " + assignments,
+  if (assignments.empty()) fatal("record_health: nothing to record");
+  // A purged community (or one being purged: its key is gone) gets no row back; on PostgreSQL the
+  // key is locked until the commit, so a purge cannot start in between.
+  const std::string key_lock = database_->dialect() == Dialect::kPostgres ? " FOR SHARE" : "";
+  const std::string source =
+      !key_locked ? " SELECT $1" + values + " WHERE EXISTS (SELECT 1 FROM community_keys WHERE community_id = $1" +
+                          key_lock + ")"
+                    : " VALUES ($1" + values + ")";
+  Result<std::int64_t> written = tx.execute_values(
+      "INSERT INTO community_health (community_id" + columns + ")" + source +
+          " ON CONFLICT (community_id) DO UPDATE SET " + assignments,
       params);
-  if (!upserted) return upserted.error();
+  if (!written) return written.error();
   return ok_result();
 }
 
@@ -428,7 +428,7 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
     }
     // Each community whose events were stored (its key is locked above) was heard from now.
     for (const std::string_view community_id : received) {
-      if (Result<void> recorded = upsert_health(tx, community_id, {.last_webhook_at = now}); !recorded) {
+      if (Result<void> recorded = record_health(tx, community_id, {.last_webhook_at = now}, true); !recorded) {
         return recorded.error();
       }
     }

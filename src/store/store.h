@@ -203,11 +203,11 @@ class Store {
   };
 
   std::int64_t now_ms() const;
-  // Upserts `update` into the community's health row within `tx`, only while the community has a
-  // data key (locked on PostgreSQL, so a purge waits): a purged community never gets a row back.
-  Result<void> record_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update);
-  // record_health() without the data-key check. REQUIRES: `tx` found and locked the key already.
-  Result<void> upsert_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update);
+  // Upserts `update` into the community's health row within `tx` (one statement), only while the
+  // community has a data key (locked on PostgreSQL, so a purge waits): a purged community never
+  // gets a row back. `key_locked`: `tx` found and locked the key already, so it is not checked.
+  Result<void> record_health(Transaction& tx, std::string_view community_id, const HealthUpdate& update,
+                             bool key_locked = false);
   // Returns the installations (of `community_id` only, when given) as list_installations() does.
   Result<std::vector<InstallationSummary>> installation_summaries(Transaction& tx,
                                                                   std::optional<std::string_view> community_id);
