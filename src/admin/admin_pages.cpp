@@ -92,20 +92,7 @@ std::string replay_form(std::string_view csrf, std::string_view community_id, st
 }  // namespace
 
 std::string community_path(std::string_view community_id) {
-  constexpr std::string_view kHex = "0123456789ABCDEF";
-  std::string path(AdminPages::kCommunityPathPrefix);
-  for (const char c : community_id) {
-    const auto byte = static_cast<unsigned char>(c);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      path += c;
-    } else {
-      path += '%';
-      path += kHex[byte >> 4];
-      path += kHex[byte & 0x0f];
-    }
-  }
-  return path;
+  return std::string(AdminPages::kCommunityPathPrefix) + http::percent_encode(community_id);
 }
 
 bool is_local_path(std::string_view path) noexcept {

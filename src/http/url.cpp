@@ -15,10 +15,10 @@ Result<boost::urls::url_view> parse_absolute_url(std::string_view text) {
   return url;
 }
 
-namespace {
-
-void append_encoded(std::string& out, std::string_view text) {
+std::string percent_encode(std::string_view text) {
   constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     const bool unreserved = (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
@@ -31,17 +31,16 @@ void append_encoded(std::string& out, std::string_view text) {
       out += kDigits[byte & 0xf];
     }
   }
+  return out;
 }
-
-}  // namespace
 
 std::string encode_form(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
   for (const auto& [name, value] : fields) {
     if (!out.empty()) out += '&';
-    append_encoded(out, name);
+    out += percent_encode(name);
     out += '=';
-    append_encoded(out, value);
+    out += percent_encode(value);
   }
   return out;
 }

@@ -1,4 +1,5 @@
-// parse_absolute_url: Boost.URL's absolute-URI parser with the one guard it lacks in Boost 1.81.
+// URL helpers: parse_absolute_url, Boost.URL's absolute-URI parser with the one guard it lacks in
+// Boost 1.81, and percent-encoding for paths, queries and forms.
 //
 // Boost.URL 1.81 reads "http://127.0.0.1.evil.example/x" as host 127.0.0.1 with the path
 // ".evil.example/x": an IPv4 literal that prefixes a longer host name wins, and the rest is taken
@@ -20,6 +21,10 @@ namespace wik::http {
 // Returns a view of `text` (which must outlive it) as an absolute URL, or kInvalidArgument when
 // it is not one, has no host, or its path after the authority does not start with "/".
 Result<boost::urls::url_view> parse_absolute_url(std::string_view text);
+
+// Returns `text` with every byte outside the unreserved set (A-Z a-z 0-9 - . _ ~) percent-encoded:
+// safe as a path segment, a query value or a form value.
+std::string percent_encode(std::string_view text);
 
 // Returns name=value pairs joined by '&' with every byte outside the unreserved set (A-Z a-z 0-9
 // - . _ ~) percent-encoded, so '+', '=', '&' and spaces survive any query or form parser.

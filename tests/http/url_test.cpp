@@ -36,6 +36,13 @@ TEST(ParseAbsoluteUrlTest, RefusesUrlsWithoutAHost) {
   }
 }
 
+TEST(PercentEncodeTest, KeepsOnlyUnreservedBytesSoNoSegmentOrQueryCanBeBrokenOutOf) {
+  EXPECT_EQ(percent_encode("AZaz09-._~"), "AZaz09-._~");
+  EXPECT_EQ(percent_encode("../<script>\"x\"?#&=+ /%"), "..%2F%3Cscript%3E%22x%22%3F%23%26%3D%2B%20%2F%25");
+  EXPECT_EQ(percent_encode(std::string("a\0b\xff", 4)), "a%00b%FF");
+  EXPECT_EQ(percent_encode(""), "");
+}
+
 TEST(EncodeFormTest, EncodesEverythingOutsideTheUnreservedSet) {
   EXPECT_EQ(encode_form({{"code", "AQB+x/y=="}, {"redirect_uri", "https://v.example/i?a=1&b=2"}, {"t", "é ~._-"}}),
             "code=AQB%2Bx%2Fy%3D%3D&redirect_uri=https%3A%2F%2Fv.example%2Fi%3Fa%3D1%26b%3D2&t=%C3%A9%20~._-");

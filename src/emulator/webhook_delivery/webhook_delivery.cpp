@@ -20,6 +20,7 @@
 #include "core/signed_request.h"
 #include "emulator/webhook_delivery/events.h"
 #include "http/client/client.h"
+#include "http/url.h"
 
 namespace wik::emulator {
 
@@ -78,22 +79,6 @@ void record_outcome(DeliveryAttempt& logged, const Result<http::ClientResponse>&
   }
 }
 
-// Percent-encodes everything but RFC 3986 unreserved characters (form and query values).
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    }
-  }
-  return out;
-}
 
 std::optional<Subscription> subscription_for(PlatformState& state, const Id& app_id, std::string_view object,
                                              const std::string& field) {
@@ -397,7 +382,7 @@ void WebhookDelivery::deauthorize(const Install& removed, const Id& admin_platfo
     const std::lock_guard lock(delivery.mutex_);
     if (delivery.stopped_) return;
     Outgoing outgoing = delivery.new_outgoing_locked("deauthorize", removed.app_id, app->deauthorize_url, "");
-    outgoing.body = "signed_request=" + percent_encode(signed_request);
+    outgoing.body = "signed_request=" + http::percent_encode(signed_request);
     outgoing.headers.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
     ready.push_back(std::move(outgoing));
   }
@@ -409,7 +394,7 @@ asio::awaitable<Result<void>> WebhookDelivery::verify(const Id& app_id, const Su
   const std::string challenge = make_challenge();
   std::string url = subscription.callback_url;
   url += url.find('?') == std::string::npos ? '?' : '&';
-  url += "hub.mode=subscribe&hub.challenge=" + challenge + "&hub.verify_token=" + percent_encode(subscription.verify_token);
+  url += "hub.mode=subscribe&hub.challenge=" + challenge + "&hub.verify_token=" + http::percent_encode(subscription.verify_token);
   // Arguments are named locals: g++ 12 mishandles temporaries in a co_await expression.
   http::ClientRequest request{.method = verb::get, .url = std::move(url)};
   std::string kind = "verification";
