@@ -19,6 +19,7 @@ using wik::Result;
 
 constexpr std::array<std::string_view, 4> kCategories = {"hardware", "software", "access", "other"};
 constexpr std::size_t kMaxAnswerBytes = 1500;
+constexpr std::string_view kSupportHours = "support_hours";
 
 std::string lower_ascii(std::string_view text) {
   std::string out(text);
@@ -138,8 +139,14 @@ asio::awaitable<Result<void>> Helpdesk::on_payload(Context& context, const std::
       auto filed = co_await set_category(context.data(), person, *number, category);
       if (!filed.ok() && filed.error().code() == wik::ErrorCode::kNotFound) co_return co_await context.not_understood();
       if (!filed.ok()) co_return filed.error();
-      auto reply = Reply::text(context.text("helpdesk.filed", {{"number", std::to_string(*number)},
-                                                                {"category", context.text("helpdesk.category." + category)}}))
+      std::string text = context.text("helpdesk.filed", {{"number", std::to_string(*number)},
+                                                          {"category", context.text("helpdesk.category." + category)}});
+      // The community's support hours, as its admins set them (the declared default otherwise).
+      std::string hours_setting(kSupportHours);
+      auto hours = co_await context.setting(std::move(hours_setting));
+      if (!hours.ok()) co_return hours.error();
+      if (!hours->empty()) text += " " + context.text("helpdesk.hours", {{"hours", *hours}});
+      auto reply = Reply::text(text)
                        .link_button(context.text("helpdesk.open_link"), ticket_url(context.community_id(), *number));
       co_return co_await context.reply(with_list(reply, context));
     }
@@ -327,6 +334,12 @@ void install_helpdesk(wik::App& app, wik::Catalogs catalogs, Settings settings) 
       .bot(std::move(bot))
       .schema(kSchema)
       .register_table(kTicketsTable, "community_id")
+      .community_setting({.name = std::string(kSupportHours),
+                          .label = "Support hours",
+                          .help = "Told to people when their ticket is filed, e.g. “Mon–Fri 9:00–17:00 CET”. "
+                                  "Leave it empty to say nothing.",
+                          .default_value = "9:00–17:00",
+                          .max_length = 100})
       .on_message([helpdesk](Context& c, const wik::Message& m) { return helpdesk->on_message(c, m); })
       .on_postback([helpdesk](Context& c, const wik::Postback& p) { return helpdesk->on_postback(c, p); })
       .on_mention([helpdesk](Context& c, const wik::Mention& m) { return helpdesk->on_mention(c, m); })

@@ -5,7 +5,8 @@
 // and "close N" work in chat (and their translations), "help" gives in-product help. Mentioning
 // the bot in a group post opens a ticket from the post and comments its link under the post. The
 // vendor's admin page lists each community's tickets and lets an agent answer, which the bot
-// delivers in Work Chat. Every text is localized (locales/*.json) in the person's language.
+// delivers in Work Chat. Each community's admins set its support hours on the kit's community page
+// (a community setting), which the bot tells people when their ticket is filed. Every text is localized (locales/*.json) in the person's language.
 // The tickets live in the registered `tickets` table, so an uninstall purges them.
 #pragma once
 

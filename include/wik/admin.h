@@ -52,7 +52,7 @@ class AdminContext {
   virtual ~AdminContext() = default;
   // The communities the app is installed in now, by id.
   virtual boost::asio::awaitable<Result<std::vector<InstalledCommunity>>> communities() = 0;
-  // A Context bound to community `id` (it has no event: reply() fails, send() works), or
+  // A Context bound to community `id` (it has no event: reply() fails, send() and setting() work), or
   // kNotFound when the app is not installed there.
   virtual boost::asio::awaitable<Result<std::unique_ptr<Context>>> community(const std::string& id) = 0;
   // Sends `reply` to every member of community `id` and returns how many it reached. Only an

@@ -25,6 +25,7 @@
 #include <wik/events.h>
 #include <wik/reply.h>
 #include <wik/result.h>
+#include <wik/settings.h>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -73,6 +74,10 @@ class App {
   // Registers an application table holding community rows (`community_column` names the column),
   // so a deauthorization purges its rows too. The table must exist when the app starts (schema()).
   App& register_table(std::string table, std::string community_column);
+  // Declares a setting each community's admins can set on its admin page (settings.h), read by
+  // handlers with Context::setting(). REQUIRES (fatal otherwise): the name is [a-z0-9_], 1-64
+  // characters, and not yet declared; max_length is 1 or more; the default is a valid value.
+  App& community_setting(CommunitySetting setting);
   // Adds a page behind the vendor's admin sign-in at `path` (which must start with "/admin/"),
   // listed as `title` in the admin pages' navigation; GET shows it, POST sends its forms.
   App& admin_page(std::string path, std::string title, AdminHandler handler);

@@ -2,7 +2,8 @@
 //
 // A Context is bound to one community when the kit makes it: the Graph API as that community
 // (signed with a fresh appsecret_proof each call), Work Chat messages to its people, and the app's
-// own rows of that community (data.h). Nothing reached through it belongs to another community.
+// own rows of that community (data.h) and its settings (settings.h). Nothing reached through it
+// belongs to another community.
 // The install is looked up at each use, so a handler still running after an uninstall can no
 // longer call the Graph API (kUnauthenticated). Texts come in the language of the person the event
 // came from: the kit reads their platform locale before the handler runs. A Context lives as long as the handler call it
@@ -13,6 +14,7 @@
 #include <wik/i18n.h>
 #include <wik/reply.h>
 #include <wik/result.h>
+#include <wik/settings.h>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -33,6 +35,10 @@ class Context {
   virtual const std::string& community_id() const = 0;
   // The app's own rows of this community.
   virtual Data& data() = 0;
+  // The value of setting `name` (App::community_setting) for this community: what its admins
+  // set on the admin pages, or the declared default when they set none. kInvalidArgument when
+  // the app declared no setting `name`; kUnavailable when the database did not answer in time.
+  virtual boost::asio::awaitable<Result<std::string>> setting(std::string name) = 0;
   // Sends `reply` to whoever caused the event: the person (1:1 chat) or the thread (group chat).
   // kInvalidArgument when the reply breaks a Send API limit, or when there is no one to reply to
   // (an event that did not come from a chat, an admin page); Graph errors otherwise.

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 
+#include "core/utf8.h"
 #include "http/error_status.h"
 #include "http/html.h"
 #include "http/url.h"
@@ -29,6 +31,10 @@ using boost::beast::http::status;
 using http::html_escape;
 
 constexpr std::string_view kReplayPath = "/admin/replay";
+constexpr std::string_view kSettingsSuffix = "/settings";
+constexpr std::string_view kUnknownCommunity =
+    "No installed community has this id. It may never have installed the app, or its data was purged after it "
+    "uninstalled.";
 
 bool is_plain_path(std::string_view path) {
   return std::ranges::all_of(path, [](char c) {
@@ -89,7 +95,39 @@ std::string replay_form(std::string_view csrf, std::string_view community_id, st
                      kReplayPath, hidden_csrf(csrf), html_escape(community_id), back_field);
 }
 
+// Returns the "Settings saved." notice for a ?saved=1 query, or "".
+std::string saved_notice(const http::Request& request) {
+  if (request.query("saved") != "1") return {};
+  return "<p role=\"status\"><strong>Settings saved.</strong></p>\n";
+}
+
+// Returns the id of setting `name`'s input; names are [a-z0-9_], so it is a valid HTML id.
+std::string input_id(std::string_view name) { return fmt::format("setting-{}", name); }
+
 }  // namespace
+
+struct AdminPages::SettingsForm {
+  std::map<std::string, std::string> values;  // as sent, by declared name
+  std::map<std::string, std::string> errors;  // why a value was refused, by declared name
+  std::vector<std::string> unknown;           // names sent that the app did not declare
+};
+
+std::optional<std::string> setting_value_problem(const CommunitySetting& setting, std::string_view value) {
+  const std::optional<std::size_t> length = core::utf8_length(value);
+  if (!length) return "This is not valid text (UTF-8). Type it again.";
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(value[i]);
+    // C1 controls (U+0080-U+009F) are 0xC2 0x80-0x9F; 0xC2 only ever leads a sequence in valid UTF-8.
+    const bool c1 = byte == 0xC2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) <= 0x9F;
+    if (byte < 0x20 || byte == 0x7F || c1) {
+      return std::string("This holds a control character (such as a line break or a tab). Write it on one line.");
+    }
+  }
+  if (*length > setting.max_length) {
+    return fmt::format("This is too long: {} characters, at most {}.", *length, setting.max_length);
+  }
+  return std::nullopt;
+}
 
 std::string community_path(std::string_view community_id) {
   return std::string(AdminPages::kCommunityPathPrefix) + http::percent_encode(community_id);
@@ -100,8 +138,8 @@ bool is_local_path(std::string_view path) noexcept {
   return std::ranges::none_of(path, [](char c) { return c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-AdminPages::AdminPages(store::Store& store, Gate gate, std::string app_name)
-    : store_(store), gate_(std::move(gate)), app_name_(std::move(app_name)) {}
+AdminPages::AdminPages(store::Store& store, Gate gate, std::string app_name, std::vector<CommunitySetting> settings)
+    : store_(store), gate_(std::move(gate)), app_name_(std::move(app_name)), settings_(std::move(settings)) {}
 
 void AdminPages::add_page(std::string path, std::string title, PageHandler handler) {
   if (!path.starts_with("/admin/") || path.size() == 7 || !is_plain_path(path) || path == kReplayPath ||
@@ -121,6 +159,8 @@ void AdminPages::add_routes(http::Router& router) {
              [this](http::Request& r) -> asio::awaitable<http::Response> { co_return overview(r); }, form_limit);
   router.get(std::string(kCommunityPathPrefix) + "{id}",
              [this](http::Request& r) -> asio::awaitable<http::Response> { co_return community(r); }, form_limit);
+  router.post(std::string(kCommunityPathPrefix) + "{id}" + std::string(kSettingsSuffix),
+              [this](http::Request& r) -> asio::awaitable<http::Response> { co_return save_settings(r); }, form_limit);
   router.post(std::string(kReplayPath),
               [this](http::Request& r) -> asio::awaitable<http::Response> { co_return replay(r); }, form_limit);
   for (const Page& page : pages_) {
@@ -283,17 +323,19 @@ http::Response AdminPages::overview(const http::Request& request) {
 http::Response AdminPages::community(const http::Request& request) {
   auto admitted = admit(request);
   if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
-  constexpr std::string_view kUnknown =
-      "No installed community has this id. It may never have installed the app, or its data was purged after it "
-      "uninstalled.";
   auto scope = store_.community(request.param("id"));
-  if (!scope.ok()) return message_page("No such community", kUnknown, request, status::not_found);
-  auto install = scope->installation_summary();
+  if (!scope.ok()) return message_page("No such community", kUnknownCommunity, request, status::not_found);
+  return community_page(request, *scope, nullptr, status::ok);
+}
+
+http::Response AdminPages::community_page(const http::Request& request, store::CommunityScope& scope,
+                                          const SettingsForm* refused, status code) {
+  auto install = scope.installation_summary();
   if (!install.ok() && install.error().code() == ErrorCode::kNotFound) {
-    return message_page("No such community", kUnknown, request, status::not_found);
+    return message_page("No such community", kUnknownCommunity, request, status::not_found);
   }
   if (!install.ok()) {
-    spdlog::warn("admin: the installation of community {} could not be read: {}", scope->community_id(),
+    spdlog::warn("admin: the installation of community {} could not be read: {}", scope.community_id(),
                  install.error().reason());
     return message_page("Something went wrong", "The community could not be read right now. Try again shortly.",
                         request, status::service_unavailable);
@@ -304,7 +346,7 @@ http::Response AdminPages::community(const http::Request& request) {
   for (const std::string& permission : community.permissions) {
     permissions += fmt::format("<li><code>{}</code></li>", html_escape(permission));
   }
-  std::string body = replayed_notice(request);
+  std::string body = replayed_notice(request) + saved_notice(request);
   body += fmt::format(
       "<dl>\n<dt>Name</dt><dd>{}</dd>\n<dt>Community id</dt><dd>{}</dd>\n<dt>State</dt><dd>{}</dd>\n"
       "<dt>Installed</dt><dd>{}</dd>\n<dt>Installed by</dt><dd>{}</dd>\n<dt>Permissions granted</dt><dd>{}</dd>\n"
@@ -318,9 +360,11 @@ http::Response AdminPages::community(const http::Request& request) {
       when_or(community.health.last_webhook_at, "never"), when_or(community.health.last_graph_ok_at, "never"),
       graph_error_html(community.health), token_status(community));
 
+  body += settings_section(csrf, community, scope, refused);
+
   body += "<h2>Webhook queue</h2>\n";
-  auto counts = scope->inbox_counts();
-  auto letters = scope->dead_letters();
+  auto counts = scope.inbox_counts();
+  auto letters = scope.dead_letters();
   if (!counts.ok() || !letters.ok()) {
     body += "<p>The queue could not be read right now.</p>\n";
   } else {
@@ -339,7 +383,112 @@ http::Response AdminPages::community(const http::Request& request) {
     }
   }
   const std::string title = "Community " + community.community_name;
-  return gate_.page(layout(title, body, csrf), csrf, status::ok);
+  return gate_.page(layout(title, body, csrf), csrf, code);
+}
+
+std::string AdminPages::settings_section(std::string_view csrf, const store::InstallationSummary& community,
+                                         store::CommunityScope& scope, const SettingsForm* refused) const {
+  std::string out = "<h2>Settings</h2>\n";
+  if (settings_.empty()) return out + "<p>The app has no settings for its communities.</p>\n";
+  if (community.state != store::InstallState::kActive) {
+    return out + "<p>The app is uninstalled from this community, so its settings cannot be changed.</p>\n";
+  }
+  auto stored = scope.settings();
+  if (!stored.ok()) return out + "<p>The settings could not be read right now.</p>\n";
+  if (refused != nullptr) {
+    for (const std::string& name : refused->unknown) {
+      out += fmt::format("<p role=\"alert\">The form named a setting the app does not have (<code>{}</code>). "
+                         "Nothing was saved.</p>\n",
+                         html_escape(name));
+    }
+    if (!refused->errors.empty()) {
+      out += "<p role=\"alert\">Nothing was saved: correct the fields marked below and save again.</p>\n";
+    }
+  }
+  out += fmt::format("<form method=\"post\" action=\"{}\">{}\n",
+                     html_escape(community_path(community.community_id) + std::string(kSettingsSuffix)),
+                     hidden_csrf(csrf));
+  for (const CommunitySetting& setting : settings_) {
+    std::string value = setting.default_value;
+    if (const auto found = stored->find(setting.name); found != stored->end()) value = found->second;
+    std::string error;
+    if (refused != nullptr) {
+      if (const auto sent = refused->values.find(setting.name); sent != refused->values.end()) value = sent->second;
+      if (const auto problem = refused->errors.find(setting.name); problem != refused->errors.end()) error = problem->second;
+    }
+    const std::string id = input_id(setting.name);
+    std::string described_by = id + "-help";
+    std::string invalid;
+    std::string error_html;
+    if (!error.empty()) {
+      described_by += " " + id + "-error";
+      invalid = " aria-invalid=\"true\"";
+      error_html = fmt::format("<br><strong id=\"{}-error\" role=\"alert\">{}</strong>", id, html_escape(error));
+    }
+    out += fmt::format(
+        "<p><label for=\"{0}\">{1}</label><br><input type=\"text\" id=\"{0}\" name=\"{2}\" value=\"{3}\" "
+        "maxlength=\"{4}\" aria-describedby=\"{5}\"{6}><br><small id=\"{0}-help\">{7}</small>{8}</p>\n",
+        id, html_escape(setting.label), setting.name, html_escape(value), setting.max_length, described_by, invalid,
+        html_escape(setting.help), error_html);
+  }
+  out += "<button type=\"submit\">Save settings</button></form>\n";
+  return out;
+}
+
+http::Response AdminPages::save_settings(const http::Request& request) {
+  auto admitted = admit(request);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
+  const auto form = gate_.checked_form(request);
+  if (!form) {
+    return message_page("The form could not be accepted",
+                        "The form lacked this browser's security token, so it was ignored. Nothing was changed.",
+                        request, status::forbidden);
+  }
+  auto scope = store_.community(request.param("id"));
+  if (!scope.ok()) return message_page("No such community", kUnknownCommunity, request, status::not_found);
+  auto install = scope->install_state();
+  if (!install.ok() && install.error().code() != ErrorCode::kNotFound) {
+    return message_page("Something went wrong", "The community could not be read right now. Nothing was changed.",
+                        request, status::service_unavailable);
+  }
+  if (!install.ok() || *install != store::InstallState::kActive) {
+    return message_page("No such community", kUnknownCommunity, request, status::not_found);
+  }
+
+  SettingsForm sent;
+  for (const auto& [name, value] : *form) {
+    if (name == "csrf") continue;
+    const std::string& field_name = name;
+    const auto setting =
+        std::ranges::find_if(settings_, [&](const CommunitySetting& s) { return s.name == field_name; });
+    if (setting == settings_.end()) {
+      sent.unknown.push_back(name);
+      continue;
+    }
+    if (sent.values.contains(name)) continue;  // the first of a repeated field counts, as AdminRequest::field
+    if (auto problem = setting_value_problem(*setting, value)) sent.errors.emplace(name, std::move(*problem));
+    sent.values.emplace(name, value);
+  }
+  if (!sent.unknown.empty() || !sent.errors.empty()) {
+    return community_page(request, *scope, &sent, status::bad_request);
+  }
+  for (const auto& [name, value] : sent.values) {
+    Result<void> saved = scope->put_setting(name, value);
+    if (!saved.ok() && saved.error().code() == ErrorCode::kNotFound) {
+      return message_page("No such community", kUnknownCommunity, request, status::not_found);
+    }
+    if (!saved.ok()) {
+      spdlog::warn("admin: setting {} of community {} could not be saved: {}", name, scope->community_id(),
+                   saved.error().reason());
+      return message_page("Something went wrong", "The settings could not be saved right now. Try again shortly.",
+                          request, status::service_unavailable);
+    }
+  }
+  spdlog::info("admin: {} saved the settings of community {}", std::get<Visitor>(admitted).email,
+               scope->community_id());
+  http::Response response(status::see_other);
+  response.set_header(boost::beast::http::field::location, community_path(scope->community_id()) + "?saved=1");
+  return response;
 }
 
 http::Response AdminPages::replay(const http::Request& request) {

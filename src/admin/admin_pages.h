@@ -5,7 +5,9 @@
 // Graph error, token status), each community's webhook queue and dead letters with a replay
 // button, and the purges not done yet with their deadlines. Each community has a page of its own
 // (/admin/communities/{id}: its installation, health, queue and dead letters, with the same
-// replay button). No page ever shows a token. Every page answers only a browser with a signed-in admin account: no account → 303 to
+// replay button, and a form for the community's settings that the app declared: App::community_setting,
+// posted to /admin/communities/{id}/settings, checked per field and saved all or nothing). No
+// page ever shows a token. Every page answers only a browser with a signed-in admin account: no account → 303 to
 // the sign-in page, no admin account → 403. Every POST must carry the browser's CSRF token (the
 // gate checks it) or is refused with 403 and changes nothing. Pages share one layout with a
 // navigation bar; bodies from app handlers are wrapped, their errors shown as a page with the
@@ -18,6 +20,7 @@
 
 #include <wik/admin.h>
 #include <wik/result.h>
+#include <wik/settings.h>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -56,7 +59,9 @@ using PageHandler = std::function<boost::asio::awaitable<Result<AdminPage>>(cons
 
 class AdminPages {
  public:
-  AdminPages(store::Store& store, Gate gate, std::string app_name);
+  // `settings`: the community settings the app declared (names valid and unique), in the order
+  // the community page shows them.
+  AdminPages(store::Store& store, Gate gate, std::string app_name, std::vector<CommunitySetting> settings = {});
 
   // Adds a page at `path` (GET and POST). REQUIRES (fatal otherwise): `path` starts with "/admin/",
   // is a plain path ([A-Za-z0-9/_-]), is not taken and is not under kCommunityPathPrefix; called
@@ -75,9 +80,18 @@ class AdminPages {
     PageHandler handler;
   };
 
+  struct SettingsForm;  // a settings form that was refused, with its values and errors
+
   boost::asio::awaitable<http::Response> serve(const Page& page, http::Request& request);
   http::Response overview(const http::Request& request);
   http::Response community(const http::Request& request);
+  http::Response save_settings(const http::Request& request);
+  // Returns the page of the community of `scope` (status `code`), the settings section showing
+  // `refused` when set; or the not-found page when the community was never installed.
+  http::Response community_page(const http::Request& request, store::CommunityScope& scope,
+                                const SettingsForm* refused, boost::beast::http::status code);
+  std::string settings_section(std::string_view csrf, const store::InstallationSummary& community,
+                               store::CommunityScope& scope, const SettingsForm* refused) const;
   http::Response replay(const http::Request& request);
   // Returns the signed-in admin, or the response that turns the request away.
   std::variant<Visitor, http::Response> admit(const http::Request& request) const;
@@ -88,8 +102,14 @@ class AdminPages {
   store::Store& store_;
   const Gate gate_;
   const std::string app_name_;
+  const std::vector<CommunitySetting> settings_;
   std::vector<Page> pages_;
 };
+
+// Returns why `value` cannot be stored as `setting` (safe to show to the admin), or nullopt when it
+// can: it must be well-formed UTF-8 of at most setting.max_length characters (code points) and hold
+// no control character (C0, DEL or C1: no line breaks or tabs either).
+std::optional<std::string> setting_value_problem(const CommunitySetting& setting, std::string_view value);
 
 // Returns true when `path` is a local path safe to redirect to: starts with one '/', and holds
 // no scheme, backslash, control character or "//".

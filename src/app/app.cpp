@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -182,6 +183,7 @@ class App::Impl {
     AdminHandler handler;
   };
   std::vector<Page> pages;
+  std::vector<CommunitySetting> settings;
   std::optional<app::BotManners> manners_;
 
   // Runs `handler` for `event` on the dispatcher's thread, if there is a handler.
@@ -311,7 +313,8 @@ Result<void> App::Impl::start() {
   auto installer_options = install::installer_options(config_);
   if (!installer_options.ok()) return installer_options.error();
   blocking_.emplace(2);
-  services_.emplace(app::ContextServices{*store_, *graph_, *blocking_, locales_, manners_ ? &*manners_ : nullptr});
+  services_.emplace(
+      app::ContextServices{*store_, *graph_, *blocking_, locales_, manners_ ? &*manners_ : nullptr, &settings});
   dispatch_io_ = std::make_unique<asio::io_context>(1);
   dispatch_work_.emplace(dispatch_io_->get_executor());
 
@@ -331,7 +334,7 @@ Result<void> App::Impl::start() {
     sweep_ = std::make_unique<deauth::InstallSweep>(*store_, *graph_, *deauthorizer_, random_, server_->metrics(),
                                                     deauth::SweepOptions{.interval = config_.app.reverify_interval});
   }
-  admin_ = std::make_unique<admin::AdminPages>(*store_, admin_gate(), display_name);
+  admin_ = std::make_unique<admin::AdminPages>(*store_, admin_gate(), display_name, settings);
   for (const Page& page : pages) {
     admin_->add_page(page.path, page.title, [this, &handler = page.handler](const AdminRequest& request) {
       return run_admin_page(*services_, handler, request);
@@ -480,6 +483,22 @@ App& App::schema(std::string statements) {
 }
 App& App::admin_page(std::string path, std::string title, AdminHandler handler) {
   impl_->pages.push_back({std::move(path), std::move(title), std::move(handler)});
+  return *this;
+}
+App& App::community_setting(CommunitySetting setting) {
+  const bool plain_name = !setting.name.empty() && setting.name.size() <= 64 &&
+                          std::ranges::all_of(setting.name, [](char c) {
+                            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                          });
+  if (!plain_name) fatal("community_setting: the name must be 1-64 characters of a-z, 0-9 and _");
+  if (std::ranges::any_of(impl_->settings, [&](const CommunitySetting& s) { return s.name == setting.name; })) {
+    fatal("community_setting: the setting " + setting.name + " is declared twice");
+  }
+  if (setting.max_length == 0) fatal("community_setting: max_length must be 1 or more");
+  if (admin::setting_value_problem(setting, setting.default_value)) {
+    fatal("community_setting: the default of " + setting.name + " is not a value an admin could set");
+  }
+  impl_->settings.push_back(std::move(setting));
   return *this;
 }
 App& App::register_table(std::string table, std::string community_column) {

@@ -3,6 +3,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 
 #include "app/bot_manners.h"
 #include "app/graph_access.h"
@@ -54,6 +56,35 @@ CommunityContext::CommunityContext(ContextServices& services, std::string commun
       thread_key_(std::move(thread_key)),
       outbox_(outbox),
       data_(services.store, services.blocking, community_id_) {}
+
+asio::awaitable<Result<std::string>> CommunityContext::setting(std::string name) {
+  const CommunitySetting* declared = nullptr;
+  if (services_.settings != nullptr) {
+    const auto found = std::ranges::find_if(*services_.settings,
+                                            [&](const CommunitySetting& setting) { return setting.name == name; });
+    if (found != services_.settings->end()) declared = &*found;
+  }
+  if (declared == nullptr) {
+    co_return Error(ErrorCode::kInvalidArgument, "the app declared no community setting named '" + name +
+                                                     "' (declare it with App::community_setting)");
+  }
+  // The pool may still run the lookup after the deadline: it owns copies of what it uses.
+  std::function<Result<std::optional<std::string>>()> lookup =
+      [&store = services_.store, community_id = community_id_, name]() -> Result<std::optional<std::string>> {
+    Result<store::CommunityScope> scope = store.community(community_id);
+    if (!scope) return scope.error();
+    Result<std::map<std::string, std::string>> stored = scope->settings();
+    if (!stored) return stored.error();
+    const auto found = stored->find(name);
+    if (found == stored->end()) return std::optional<std::string>();
+    return std::optional<std::string>(std::move(found->second));
+  };
+  auto value = co_await http::run_blocking(services_.blocking, std::move(lookup), kStoreDeadline);
+  if (!value) co_return Error(ErrorCode::kUnavailable, "the database did not answer in time");
+  if (!value->ok()) co_return value->error();
+  if (!**value) co_return declared->default_value;
+  co_return std::move(***value);
+}
 
 asio::awaitable<Result<void>> CommunityContext::reply(const Reply& reply) {
   boost::json::object recipient;

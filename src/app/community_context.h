@@ -49,6 +49,7 @@ struct ContextServices {
   boost::asio::thread_pool& blocking;
   LocaleCache& locales;
   const BotManners* manners = nullptr;  // null when the app set no Bot
+  const std::vector<CommunitySetting>* settings = nullptr;  // the app's declared settings; null: none
 };
 
 class CommunityContext final : public Context {
@@ -61,6 +62,7 @@ class CommunityContext final : public Context {
 
   const std::string& community_id() const override { return community_id_; }
   Data& data() override { return data_; }
+  boost::asio::awaitable<Result<std::string>> setting(std::string name) override;
   boost::asio::awaitable<Result<void>> reply(const Reply& reply) override;
   boost::asio::awaitable<Result<void>> send(std::string user_id, const Reply& reply) override;
   boost::asio::awaitable<std::string> locale() override;

@@ -128,6 +128,37 @@ Result<void> CommunityScope::record_graph_error(std::string_view reason) {
   });
 }
 
+// ---- Settings
+
+Result<std::map<std::string, std::string>> CommunityScope::settings() {
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<std::map<std::string, std::string>> {
+    Result<Rows> rows =
+        tx.query("SELECT name, value FROM community_settings WHERE community_id = $1 ORDER BY name", {community_id_});
+    if (!rows) return rows.error();
+    std::map<std::string, std::string> out;
+    for (const Row& row : *rows) out.emplace(row.text(0), row.text(1));
+    return out;
+  });
+}
+
+Result<void> CommunityScope::put_setting(std::string_view name, std::string_view value) {
+  return store_->database_->transact([&](Transaction& tx) -> Result<void> {
+    Result<std::optional<Secret>> key = store_->find_data_key(tx, community_id_, true);
+    if (!key) return key.error();
+    if (!*key) return Error(ErrorCode::kNotFound, "the community is not installed (or its data was purged)");
+    Result<Rows> current =
+        tx.query("SELECT value FROM community_settings WHERE community_id = $1 AND name = $2", {community_id_, name});
+    if (!current) return current.error();
+    if (!current->empty() && current->front().text(0) == value) return ok_result();
+    Result<std::int64_t> upserted = tx.execute(
+        "INSERT INTO community_settings (community_id, name, value, updated_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (community_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        {community_id_, name, value, store_->now_ms()});
+    if (!upserted) return upserted.error();
+    return store_->append_audit(tx, community_id_, "setting_changed", name);
+  });
+}
+
 // ---- Inbox
 
 Result<InsertOutcome> CommunityScope::insert_inbox_event(InboxEventInput event) {

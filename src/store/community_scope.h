@@ -13,6 +13,7 @@
 #include "store/records.h"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,17 @@ class CommunityScope {
   // Records the reason of a failed Graph call made for this community (it must hold no secret: the
   // admin pages show it). Does nothing when the community has no data key (purged).
   Result<void> record_graph_error(std::string_view reason);
+
+  // ---- Settings (what the community's admins set on the admin pages; docs/operating.md)
+  // Returns the community's stored settings, value by name; empty when none was ever set (the
+  // declared defaults are the app's, not the store's).
+  Result<std::map<std::string, std::string>> settings();
+  // Stores `value` as setting `name` and appends an audit entry naming the setting (never its
+  // value, which may be personal data), in one transaction holding the community's data key (locked
+  // on PostgreSQL): kNotFound when the community has no data key (never installed, or purged), so
+  // nothing is written for a purged community. Does nothing, and audits nothing, when the stored
+  // value is already `value`. The caller checks the name and value against the app's declaration.
+  Result<void> put_setting(std::string_view name, std::string_view value);
 
   // ---- Inbox
   // Stores a webhook event durably before returning (group commit): kDuplicate when the

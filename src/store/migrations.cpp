@@ -91,6 +91,16 @@ CREATE TABLE community_health (
 )";
 }
 
+// Each community's settings as its admins set them on the admin pages (issue 8): values only, the
+// declarations (labels, defaults, limits) live in the app. Purged with the community.
+std::string community_settings_schema() {
+  return R"(
+CREATE TABLE community_settings (
+  community_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, updated_at BIGINT NOT NULL,
+  PRIMARY KEY (community_id, name));
+)";
+}
+
 std::string create_migrations_table() {
   return "CREATE TABLE IF NOT EXISTS schema_migrations ("
          "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -102,13 +112,14 @@ Result<std::int64_t> read_version(Transaction& tx) {
   return rows->at(0).integer(0);
 }
 
-constexpr std::array<CommunityTable, 6> kCommunityTables = {{
+constexpr std::array<CommunityTable, 7> kCommunityTables = {{
     {"inbox", "community_id"},
     {"outbox", "community_id"},
     {"dead_letters", "community_id"},
     {"identities", "community_id"},
     {"installations", "community_id"},
     {"community_health", "community_id"},
+    {"community_settings", "community_id"},
 }};
 
 }  // namespace
@@ -116,7 +127,8 @@ constexpr std::array<CommunityTable, 6> kCommunityTables = {{
 std::vector<Migration> kit_migrations(Dialect dialect) {
   return {Migration{.version = 1, .name = "initial schema", .sql = initial_schema(dialect)},
           Migration{.version = 2, .name = "reply outbox", .sql = outbox_schema(dialect)},
-          Migration{.version = 3, .name = "community health", .sql = community_health_schema()}};
+          Migration{.version = 3, .name = "community health", .sql = community_health_schema()},
+          Migration{.version = 4, .name = "community settings", .sql = community_settings_schema()}};
 }
 
 Result<std::int64_t> schema_version(Database& database) {

@@ -1,7 +1,8 @@
 // The kit's admin pages (issue 8) over a real SQLite store, routed as the server routes them, with a
 // gate that stands in for the install part's sign-in and CSRF machinery (the App's real gate is
 // exercised end to end in tests/app): the health columns of the overview, the page of each
-// community, hostile community ids, who is let in, and replay forms without the browser's token.
+// community, hostile community ids, who is let in, replay forms without the browser's token, and the
+// settings form of each community (defaults, saving, hostile and invalid values, forged forms).
 #include "admin/admin_pages.h"
 
 #include <gmock/gmock.h>
@@ -9,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+
+#include <map>
 
 #include "core/key_ring.h"
 #include "http/html.h"
@@ -62,6 +65,8 @@ Gate test_gate() {
 class AdminPagesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { spdlog::set_level(spdlog::level::off); }
+  // The community settings the app declares.
+  virtual std::vector<CommunitySetting> declared_settings() const { return {}; }
 
   void SetUp() override {
     auto database = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
@@ -72,7 +77,7 @@ class AdminPagesTest : public ::testing::Test {
     auto opened = store::Store::open(std::move(*database), core::KeyRing::generate("k1"), clock_, options);
     ASSERT_THAT(opened, IsOk());
     store_ = std::move(*opened);
-    pages_ = std::make_unique<AdminPages>(*store_, test_gate(), "Notes");
+    pages_ = std::make_unique<AdminPages>(*store_, test_gate(), "Notes", declared_settings());
     pages_->add_routes(router_);
   }
 
@@ -303,6 +308,156 @@ TEST_F(AdminPagesTest, AReplayFromACommunitysPageReturnsToIt) {
   dead_letter(acme, "m2");
   const http::Response from_overview = call(verb::post, "/admin/replay", kAdmin, {{"csrf", kCsrf}, {"community", "1001"}});
   EXPECT_EQ(from_overview.header("Location").value_or(""), "/admin?replayed=1");
+}
+
+TEST(SettingValueProblemTest, RefusesBadUtf8ControlCharactersAndOverlongValues) {
+  const CommunitySetting team{.name = "team", .label = "Team", .help = "", .default_value = "", .max_length = 5};
+  EXPECT_EQ(setting_value_problem(team, ""), std::nullopt);
+  EXPECT_EQ(setting_value_problem(team, "éèêëà"), std::nullopt) << "five characters, ten bytes";
+  EXPECT_EQ(setting_value_problem(team, "<b>'\""), std::nullopt) << "markup is a value like any other";
+  EXPECT_EQ(setting_value_problem(team, "éèêëàx"), "This is too long: 6 characters, at most 5.");
+  const std::string control = "This holds a control character (such as a line break or a tab). Write it on one line.";
+  for (const std::string value : {std::string("a\nb"), std::string("a\tb"), std::string("a\rb"), std::string("a\x7f"),
+                                  std::string("a\0b", 3), std::string("a\xc2\x85")}) {
+    EXPECT_EQ(setting_value_problem(team, value), control) << http::percent_encode(value);
+  }
+  EXPECT_EQ(setting_value_problem(team, "a\xc2\xa0"), std::nullopt) << "U+00A0 is no control character";
+  for (const std::string value : {std::string("\xff"), std::string("\xc3"), std::string("\xc0\xaf"),
+                                  std::string("\xed\xa0\x80")}) {
+    EXPECT_EQ(setting_value_problem(team, value), "This is not valid text (UTF-8). Type it again.")
+        << http::percent_encode(value);
+  }
+}
+
+class AdminSettingsTest : public AdminPagesTest {
+ protected:
+  std::vector<CommunitySetting> declared_settings() const override {
+    return {CommunitySetting{.name = "support_hours",
+                             .label = "Support hours",
+                             .help = "Shown in the bot's <help> answer.",
+                             .default_value = "9:00–17:00",
+                             .max_length = 10},
+            CommunitySetting{.name = "team", .label = "Team", .help = "Who answers.", .default_value = "", .max_length = 40}};
+  }
+
+  std::map<std::string, std::string> stored(const std::string& community_id) {
+    return store_->community(community_id)->settings().value();
+  }
+
+  http::Response save(const std::string& community_target, std::vector<std::pair<std::string, std::string>> form,
+                      const std::string& visitor = kAdmin) {
+    return call(verb::post, "/admin/communities/" + community_target + "/settings", visitor, form);
+  }
+};
+
+TEST_F(AdminSettingsTest, TheCommunityPageShowsALabelledFieldPerSettingWithItsDefault) {
+  install("1001", "Acme");
+  const http::Response page = get("/admin/communities/1001");
+  ASSERT_EQ(page.status(), status::ok);
+  const std::string& body = page.body();
+  EXPECT_THAT(body, HasSubstr("<h2>Settings</h2>\n<form method=\"post\" action=\"/admin/communities/1001/settings\">"
+                              "<input type=\"hidden\" name=\"csrf\" value=\"csrf-of-this-browser\">"));
+  EXPECT_THAT(body, HasSubstr("<p><label for=\"setting-support_hours\">Support hours</label><br><input type=\"text\" "
+                              "id=\"setting-support_hours\" name=\"support_hours\" value=\"9:00–17:00\" maxlength=\"10\" "
+                              "aria-describedby=\"setting-support_hours-help\"><br><small id=\"setting-support_hours-help\">"
+                              "Shown in the bot&#39;s &lt;help&gt; answer.</small></p>"));
+  EXPECT_THAT(body, HasSubstr("<label for=\"setting-team\">Team</label><br><input type=\"text\" id=\"setting-team\" "
+                              "name=\"team\" value=\"\" maxlength=\"40\""));
+  EXPECT_THAT(body, HasSubstr("<button type=\"submit\">Save settings</button></form>"));
+  EXPECT_THAT(body, Not(HasSubstr("role=\"alert\"")));
+}
+
+TEST_F(AdminSettingsTest, SavingStoresTheValuesAndReturnsToThePageWhichShowsThemEscaped) {
+  install("1001", "Acme");
+  install("2002", "Other");
+  const std::string hostile = "<script>\"x\"</script>'";
+  const http::Response saved = save("1001", {{"csrf", kCsrf}, {"support_hours", "8–16 \"CET\""}, {"team", hostile}});
+  ASSERT_EQ(saved.status(), status::see_other) << saved.body();
+  EXPECT_EQ(saved.header("Location").value_or(""), "/admin/communities/1001?saved=1");
+  const std::map<std::string, std::string> expected = {{"support_hours", "8–16 \"CET\""}, {"team", hostile}};
+  EXPECT_EQ(stored("1001"), expected);
+  EXPECT_THAT(stored("2002"), ::testing::IsEmpty()) << "another community's settings are untouched";
+
+  const std::string page = get("/admin/communities/1001?saved=1").body();
+  EXPECT_THAT(page, HasSubstr("<p role=\"status\"><strong>Settings saved.</strong></p>"));
+  EXPECT_THAT(page, HasSubstr("name=\"support_hours\" value=\"8–16 &quot;CET&quot;\""));
+  EXPECT_THAT(page, HasSubstr("name=\"team\" value=\"&lt;script&gt;&quot;x&quot;&lt;/script&gt;&#39;\""));
+  EXPECT_THAT(page, Not(HasSubstr("<script>")));
+  EXPECT_THAT(get("/admin/communities/2002").body(), HasSubstr("name=\"support_hours\" value=\"9:00–17:00\""));
+
+  // Each change is audited by the setting's name, never its value; an unchanged value is not.
+  ASSERT_EQ(save("1001", {{"csrf", kCsrf}, {"support_hours", "8–16 \"CET\""}, {"team", "Blue"}}).status(),
+            status::see_other);
+  std::vector<std::string> changed;
+  for (const store::AuditEntry& entry : store_->audit_trail("1001").value()) {
+    if (entry.action == "setting_changed") changed.push_back(entry.detail);
+  }
+  EXPECT_THAT(changed, ::testing::ElementsAre("support_hours", "team", "team"));
+}
+
+TEST_F(AdminSettingsTest, InvalidValuesAreRefusedPerFieldAndNothingIsSaved) {
+  install("1001", "Acme");
+  const http::Response refused =
+      save("1001", {{"csrf", kCsrf}, {"support_hours", "Monday to Friday"}, {"team", "Blue\nRed"}});
+  EXPECT_EQ(refused.status(), status::bad_request);
+  const std::string& body = refused.body();
+  EXPECT_THAT(body, HasSubstr("<p role=\"alert\">Nothing was saved: correct the fields marked below and save again.</p>"));
+  EXPECT_THAT(body, HasSubstr("name=\"support_hours\" value=\"Monday to Friday\" maxlength=\"10\" "
+                              "aria-describedby=\"setting-support_hours-help setting-support_hours-error\" "
+                              "aria-invalid=\"true\">"));
+  EXPECT_THAT(body, HasSubstr("<strong id=\"setting-support_hours-error\" role=\"alert\">This is too long: 16 "
+                              "characters, at most 10.</strong>"));
+  EXPECT_THAT(body, HasSubstr("<strong id=\"setting-team-error\" role=\"alert\">This holds a control character"));
+  EXPECT_THAT(stored("1001"), ::testing::IsEmpty());
+
+  // One bad field is enough to save none.
+  EXPECT_EQ(save("1001", {{"csrf", kCsrf}, {"support_hours", "8-16"}, {"team", "Blue\t"}}).status(),
+            status::bad_request);
+  EXPECT_EQ(save("1001", {{"csrf", kCsrf}, {"support_hours", "8-16"}, {"team", "\xff"}}).status(), status::bad_request);
+  EXPECT_THAT(stored("1001"), ::testing::IsEmpty());
+}
+
+TEST_F(AdminSettingsTest, AnUnknownSettingNameIsRefusedShownEscapedAndNothingIsSaved) {
+  install("1001", "Acme");
+  const http::Response refused = save("1001", {{"csrf", kCsrf}, {"team", "Blue"}, {"<img src=x>", "1"}});
+  EXPECT_EQ(refused.status(), status::bad_request);
+  EXPECT_THAT(refused.body(), HasSubstr("<p role=\"alert\">The form named a setting the app does not have "
+                                        "(<code>&lt;img src=x&gt;</code>). Nothing was saved.</p>"));
+  EXPECT_THAT(refused.body(), Not(HasSubstr("<img")));
+  EXPECT_THAT(stored("1001"), ::testing::IsEmpty());
+}
+
+TEST_F(AdminSettingsTest, OnlyAnAdminWithTheBrowsersCsrfTokenCanSaveAndNothingElseChangesAnything) {
+  install("1001", "Acme");
+  const http::Response anonymous = save("1001", {{"csrf", kCsrf}, {"team", "Blue"}}, "");
+  EXPECT_EQ(anonymous.status(), status::see_other);
+  EXPECT_EQ(anonymous.header("Location").value_or(""), "/signin?next=%2Fadmin%2Fcommunities%2F1001%2Fsettings");
+  EXPECT_EQ(save("1001", {{"csrf", kCsrf}, {"team", "Blue"}}, "viewer@vendor.test").status(), status::forbidden);
+  const http::Response missing = save("1001", {{"team", "Blue"}});
+  EXPECT_EQ(missing.status(), status::forbidden);
+  EXPECT_THAT(missing.body(), HasSubstr("Nothing was changed"));
+  EXPECT_EQ(save("1001", {{"csrf", "guessed"}, {"team", "Blue"}}).status(), status::forbidden);
+  EXPECT_THAT(stored("1001"), ::testing::IsEmpty());
+}
+
+TEST_F(AdminSettingsTest, UnknownAndUninstalledCommunitiesGetTheNotFoundPage) {
+  store::CommunityScope gone = install("1003", "Initech");
+  ASSERT_THAT(gone.revoke_installation(), IsOk());
+  for (const std::string target : {"999", "1003", "%3Cscript%3E"}) {
+    const http::Response page = save(target, {{"csrf", kCsrf}, {"team", "Blue"}});
+    EXPECT_EQ(page.status(), status::not_found) << target;
+    EXPECT_THAT(page.body(), HasSubstr("<h1>No such community</h1>")) << target;
+    EXPECT_THAT(page.body(), Not(HasSubstr("<script>"))) << target;
+  }
+  EXPECT_THAT(stored("1003"), ::testing::IsEmpty());
+  EXPECT_THAT(get("/admin/communities/1003").body(),
+              HasSubstr("<p>The app is uninstalled from this community, so its settings cannot be changed.</p>"));
+}
+
+TEST_F(AdminPagesTest, ACommunityPageSaysSoWhenTheAppHasNoSettings) {
+  install("1001", "Acme");
+  EXPECT_THAT(get("/admin/communities/1001").body(),
+              HasSubstr("<h2>Settings</h2>\n<p>The app has no settings for its communities.</p>"));
 }
 
 }  // namespace

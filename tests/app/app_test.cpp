@@ -1,7 +1,8 @@
 // wik::App end to end against the real emulator on loopback (app_fixture.h): a person's chat
 // message becomes a signed webhook, is stored and dispatched to the app's handler, whose reply
 // reaches the emulator through the Send API; handlers keep rows in the app's own tables; admin
-// pages sit behind the vendor's sign-in; an uninstall revokes the install and purges every row.
+// pages sit behind the vendor's sign-in; handlers read the community settings admins save there; an
+// uninstall revokes the install and purges every row.
 #include <mutex>
 
 #include "app/app_fixture.h"
@@ -308,6 +309,69 @@ TEST_F(AdminPagesTest, EachCommunityHasAPageWithItsHealthBehindTheRealGate) {
   for (const auto& response : browser.transcript()) {
     EXPECT_THAT(response.body, ::testing::Not(HasSubstr(install_.access_token)));
   }
+}
+
+// Answers with the community's "greeting" setting, and what reading an undeclared one gives.
+boost::asio::awaitable<Result<void>> greet(Context& context, const Message&) {
+  std::string declared = "greeting";
+  auto greeting = co_await context.setting(std::move(declared));
+  if (!greeting.ok()) co_return greeting.error();
+  std::string undeclared = "no_such_setting";
+  auto missing = co_await context.setting(std::move(undeclared));
+  const std::string answer = *greeting + " | " + (missing.ok() ? std::string("found") : std::string(to_string(missing.error().code())));
+  const Reply reply = Reply::text(answer);
+  co_return co_await context.reply(reply);
+}
+
+TEST_F(AppTest, AHandlerReadsItsCommunitysSettingAsTheAdminPageSavedIt) {
+  start_installed_app([](App& app) {
+    app.on_message(greet).community_setting(
+        {.name = "greeting", .label = "Greeting", .help = "How the bot says hello.", .default_value = "Hello"});
+  });
+  auto store = open_kit_store();
+  ASSERT_NE(store, nullptr);
+  ASSERT_THAT(store->create_account("ops@vendor.test", Secret("correct horse battery"), "admin"), IsOk());
+
+  person_writes("hi");
+  ASSERT_TRUE(eventually([&] { return bot_texts().size() == 1; }));
+  EXPECT_EQ(bot_texts()[0], "Hello | invalid_argument") << "the default, and an undeclared name is a mistake";
+
+  // An admin saves the setting on the community's page, through the kit's real sign-in and CSRF gate.
+  testing::TestBrowser browser(io_, *http_, "http://127.0.0.1:" + std::to_string(app_->port()));
+  const std::string page_path = "/admin/communities/" + install_.community_id;
+  ASSERT_EQ(browser.get("/signin?next=" + page_path).status, 200u);
+  const auto signed_in = browser.post("/signin", {{"csrf", browser.cookie("wik_csrf").value_or("")},
+                                                  {"email", "ops@vendor.test"},
+                                                  {"password", "correct horse battery"},
+                                                  {"next", page_path}});
+  ASSERT_EQ(signed_in.status, 303u) << signed_in.body;
+  const auto page = browser.get(page_path);
+  ASSERT_EQ(page.status, 200u);
+  EXPECT_THAT(page.body, HasSubstr("<label for=\"setting-greeting\">Greeting</label>"));
+  EXPECT_THAT(page.body, HasSubstr("name=\"greeting\" value=\"Hello\""));
+  EXPECT_EQ(browser.post(page_path + "/settings", {{"greeting", "Forged"}}).status, 403u);
+  const auto saved = browser.post(page_path + "/settings", {{"csrf", browser.cookie("wik_csrf").value_or("")},
+                                                            {"greeting", "Bonjour <tout> le monde"}});
+  ASSERT_EQ(saved.status, 303u) << saved.body;
+  EXPECT_EQ(saved.header("Location").value_or(""), page_path + "?saved=1");
+  EXPECT_THAT(browser.get(page_path + "?saved=1").body, HasSubstr("value=\"Bonjour &lt;tout&gt; le monde\""));
+
+  person_writes("hi again");
+  ASSERT_TRUE(eventually([&] { return bot_texts().size() == 2; }));
+  EXPECT_EQ(bot_texts()[1], "Bonjour <tout> le monde | invalid_argument");
+}
+
+TEST(AppSettingsDeathTest, ABadOrRepeatedSettingDeclarationIsFatal) {
+  App app{Config{}};
+  app.community_setting({.name = "support_hours", .label = "Support hours"});
+  EXPECT_DEATH(app.community_setting({.name = "Support-Hours"}), "1-64 characters of a-z, 0-9 and _");
+  EXPECT_DEATH(app.community_setting({.name = ""}), "1-64 characters");
+  EXPECT_DEATH(app.community_setting({.name = std::string(65, 'a')}), "1-64 characters");
+  EXPECT_DEATH(app.community_setting({.name = "support_hours"}), "declared twice");
+  EXPECT_DEATH(app.community_setting({.name = "team", .max_length = 0}), "max_length must be 1 or more");
+  EXPECT_DEATH(app.community_setting({.name = "team", .default_value = "a\nb"}), "not a value an admin could set");
+  EXPECT_DEATH(app.community_setting({.name = "team", .default_value = "abc", .max_length = 2}),
+               "not a value an admin could set");
 }
 
 TEST_F(AppTest, StartingWithoutTheVerifyTokenNamesIt) {

@@ -30,6 +30,7 @@ class RecordingContext final : public Context {
 
   const std::string& community_id() const override { return community_id_; }
   Data& data() override { std::abort(); }
+  boost::asio::awaitable<Result<std::string>> setting(std::string) override { std::abort(); }
   boost::asio::awaitable<Result<void>> reply(const Reply& reply) override {
     auto message = reply.message();
     if (!message.ok()) co_return message.error();

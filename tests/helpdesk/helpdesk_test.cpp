@@ -109,6 +109,8 @@ TEST_F(HelpdeskTest, AProblemBecomesATicketWhoseCategoryIsChosenByQuickReplyInTh
   const auto filed = press(person_id_, first[1], 0);
   ASSERT_EQ(filed.size(), 1u);
   EXPECT_THAT(text_of(filed[0]), HasSubstr("O chamado nº 1 foi registrado em Hardware"));
+  EXPECT_THAT(text_of(filed[0]), HasSubstr("Responderemos aqui. Horário de atendimento: 9:00–17:00."))
+      << "the support hours setting's default";
   const auto& button = filed[0].message.at("attachment").at("payload").at("buttons").at(0);
   EXPECT_EQ(std::string(button.at("url").as_string()),
             "http://127.0.0.1:9/admin/tickets?community=" + install_.community_id + "&number=1");
@@ -178,10 +180,23 @@ TEST_F(HelpdeskTest, AnAgentAnswersFromTheAdminPageAndTheBotDeliversItThenUninst
   EXPECT_EQ(text_of(messages.back()), "O suporte respondeu ao chamado nº 1: Restart the VPN client, please.");
   EXPECT_THAT(browser.get("/admin/tickets").body, HasSubstr("Restart the VPN client, please."));
 
+  // The agent sets the community's support hours on its page; the next filed ticket tells them.
+  const std::string community_page = "/admin/communities/" + install_.community_id;
+  EXPECT_THAT(browser.get(community_page).body, HasSubstr("name=\"support_hours\" value=\"9:00–17:00\""));
+  const auto saved = browser.post(community_page + "/settings", {{"csrf", browser.cookie("wik_csrf").value_or("")},
+                                                                 {"support_hours", "Seg–Sex 8:00–18:00"}});
+  EXPECT_EQ(saved.status, 303u) << saved.body;
+  const auto asked = say(person_id_, "printer jams");
+  ASSERT_EQ(asked.size(), 1u);
+  const auto filed = press(person_id_, asked[0], 0);
+  ASSERT_EQ(filed.size(), 1u);
+  EXPECT_THAT(text_of(filed[0]), HasSubstr("Horário de atendimento: Seg–Sex 8:00–18:00."));
+
   const auto uninstalled = control("/apps/" + std::string(kAppId) + "/uninstall", {{"admin_id", admin_id_}});
   ASSERT_EQ(uninstalled.status, 200u) << uninstalled.body;
-  EXPECT_TRUE(eventually([&] { return count_rows("tickets") == 0 && count_rows("wik_bot_people") == 0; }))
-      << "the tickets were not purged";
+  EXPECT_TRUE(eventually([&] {
+    return count_rows("tickets") == 0 && count_rows("wik_bot_people") == 0 && count_rows("community_settings") == 0;
+  })) << "the tickets (or the settings) were not purged";
 }
 
 }  // namespace

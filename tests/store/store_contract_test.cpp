@@ -735,6 +735,46 @@ TYPED_TEST(StoreContractTest, IdentitiesLinkToAccountsWithinTheirCommunity) {
   EXPECT_THAT(a.identity("asid-2"), HasError(ErrorCode::kNotFound));
 }
 
+// ---- Settings
+
+TYPED_TEST(StoreContractTest, SettingsRoundTripPerCommunityAndAuditTheNameNeverTheValue) {
+  CommunityScope a = this->install("81");
+  CommunityScope b = this->install("82");
+  ASSERT_THAT(a.settings(), IsOk());
+  EXPECT_THAT(a.settings().value(), IsEmpty());
+
+  this->clock_.advance(1s);
+  ASSERT_THAT(a.put_setting("support_hours", "8:00–16:00 <b>\"CET\"</b>"), IsOk());
+  ASSERT_THAT(a.put_setting("team", "Blue"), IsOk());
+  ASSERT_THAT(b.put_setting("team", "Red"), IsOk());
+  ASSERT_THAT(a.put_setting("team", "Green"), IsOk());
+  ASSERT_THAT(a.put_setting("team", "Green"), IsOk()) << "unchanged: no write, no audit";
+
+  const std::map<std::string, std::string> expected_a = {{"support_hours", "8:00–16:00 <b>\"CET\"</b>"},
+                                                         {"team", "Green"}};
+  EXPECT_EQ(a.settings().value(), expected_a);
+  const std::map<std::string, std::string> expected_b = {{"team", "Red"}};
+  EXPECT_EQ(b.settings().value(), expected_b);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM community_settings WHERE community_id = '81'"), 2);
+
+  Result<std::vector<AuditEntry>> trail = this->store_->audit_trail("81");
+  ASSERT_THAT(trail, IsOk());
+  std::vector<std::string> changes;
+  for (const AuditEntry& entry : *trail) {
+    if (entry.action == "setting_changed") changes.push_back(entry.detail);
+  }
+  EXPECT_THAT(changes, ElementsAre("support_hours", "team", "team"));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%Green%' OR detail LIKE '%CET%'"), 0);
+}
+
+TYPED_TEST(StoreContractTest, NoSettingIsStoredForACommunityWithoutAKey) {
+  CommunityScope never = this->scope("83");
+  EXPECT_THAT(never.put_setting("team", "Blue"), HasError(ErrorCode::kNotFound));
+  ASSERT_THAT(never.settings(), IsOk());
+  EXPECT_THAT(never.settings().value(), IsEmpty());
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM community_settings WHERE community_id = '83'"), 0);
+}
+
 // ---- App tables, audit, keys
 
 TYPED_TEST(StoreContractTest, RegistersOnlyExistingAppTablesWithPlainNames) {

@@ -50,6 +50,8 @@ class StorePurgeTest : public StoreTest<Engine> {
     }
     // A Graph error in the community's health row (plain text: the admin pages show it).
     ASSERT_THAT(community.record_graph_error("graph error 2 for " + canary), IsOk());
+    // A setting an admin saved (values may be personal data).
+    ASSERT_THAT(community.put_setting("contact", "call " + canary), IsOk());
     ASSERT_THAT(this->raw().transact([&](Transaction& tx) -> Result<void> {
       // A queued reply (sealed in real use; in plain text here, so the canary scan sees it go).
       Result<std::int64_t> reply = tx.execute(
@@ -130,6 +132,7 @@ TYPED_TEST(StorePurgeTest, DeletesEveryRowOfTheCommunityAndNothingElse) {
   EXPECT_THAT(job.rows_deleted, Contains(Pair("inbox", 3)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("dead_letters", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("community_health", 1)));
+  EXPECT_THAT(job.rows_deleted, Contains(Pair("community_settings", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("tickets", this->kAppRows)));
   EXPECT_EQ(this->rows_of("100"), 0);
   EXPECT_EQ(this->rows_of("200"), other_rows);
