@@ -389,7 +389,9 @@ TEST_F(AdminSettingsTest, SavingStoresTheValuesAndReturnsToThePageWhichShowsThem
   ASSERT_EQ(save("1001", {{"csrf", kCsrf}, {"support_hours", "8–16 \"CET\""}, {"team", "Blue"}}).status(),
             status::see_other);
   std::vector<std::string> changed;
-  for (const store::AuditEntry& entry : store_->audit_trail("1001").value()) {
+  const auto trail = store_->audit_trail("1001");  // named: a range-for over a temporary's value() dangles
+  ASSERT_TRUE(trail.ok());
+  for (const store::AuditEntry& entry : *trail) {
     if (entry.action == "setting_changed") changed.push_back(entry.detail);
   }
   EXPECT_THAT(changed, ::testing::ElementsAre("support_hours", "team", "team"));
