@@ -38,6 +38,9 @@ struct Bot {
   // Quick replies offered with the greeting, the help and not_understood(), after Help:
   // {catalog key of the title, payload}.
   std::vector<std::pair<std::string, std::string>> menu;
+  // Every action is acknowledged: a postback button or a quick reply whose handler queued no reply
+  // is answered "Done." (the catalogs' wik.ack) in the person's language.
+  bool acknowledge_actions = true;
 };
 
 }  // namespace wik

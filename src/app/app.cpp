@@ -235,6 +235,10 @@ asio::awaitable<Result<webhooks::Replies>> App::Impl::dispatch(const store::Clai
   app::CommunityContext context(*services_, event.community_id, std::move(recipient), std::move(thread_key), &replies);
   auto handled = co_await handle(context, *decoded);
   if (!handled.ok()) co_return handled.error();
+  if (manners_ && replies.empty() && manners_->acknowledges(*decoded)) {
+    auto acknowledged = co_await manners_->acknowledge(context);
+    if (!acknowledged.ok()) co_return acknowledged.error();
+  }
   co_return replies;
 }
 

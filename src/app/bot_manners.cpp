@@ -114,6 +114,18 @@ asio::awaitable<Result<void>> BotManners::help(Context& context) const {
   co_return co_await context.reply(reply);
 }
 
+bool BotManners::acknowledges(const DecodedEvent& event) const noexcept {
+  if (!bot_.acknowledge_actions) return false;
+  if (std::holds_alternative<Postback>(event)) return true;
+  const auto* message = std::get_if<Message>(&event);
+  return message != nullptr && message->quick_reply_payload.has_value();
+}
+
+asio::awaitable<Result<void>> BotManners::acknowledge(Context& context) const {
+  const Reply reply = Reply::text(context.text("wik.ack"));
+  co_return co_await context.reply(reply);
+}
+
 asio::awaitable<Result<void>> BotManners::set_profile(Context& context) const {
   const Catalogs& catalogs = bot_.catalogs;
   MessengerProfile profile;

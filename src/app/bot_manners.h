@@ -1,6 +1,7 @@
 // BotManners: the review-guideline defaults of include/wik/bot.h, run by the App around the app's
 // chat handlers: the greeting on first contact and on Get Started, in-product help on the help words
-// and the Help payload, the messenger profile at install, and the menu every such answer carries.
+// and the Help payload, the messenger profile at install, the menu every such answer carries, and
+// the acknowledgement of an action the app's handler left unanswered.
 //
 // Who has been greeted is kept per community in the app table kPeopleTable (created by kSchema and
 // registered like the app's own tables, so an uninstall purges it). Thread-safe: const after
@@ -14,6 +15,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
+
+#include "app/events.h"
 
 namespace wik::app {
 
@@ -33,6 +36,11 @@ class BotManners {
   boost::asio::awaitable<Result<bool>> before_message(Context& context, const Message& message) const;
   // The same for a postback: Get Started and Help are the kit's.
   boost::asio::awaitable<Result<bool>> before_postback(Context& context, const Postback& postback) const;
+  // Whether `event` is an action the kit acknowledges when the app's handler replied nothing: a
+  // postback, or a message sent by a quick reply (and Bot::acknowledge_actions is set).
+  bool acknowledges(const DecodedEvent& event) const noexcept;
+  // Answers "Done." (wik.ack) in the context's language.
+  boost::asio::awaitable<Result<void>> acknowledge(Context& context) const;
   // Sets the Get Started button and the greeting in every language of the catalogs.
   boost::asio::awaitable<Result<void>> set_profile(Context& context) const;
 

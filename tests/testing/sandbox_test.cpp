@@ -40,6 +40,50 @@ TEST(SandboxTest, APersonWritesAndPressesAQuickReplyAndTheBotAnswersThroughThePl
   EXPECT_EQ((*sandbox)->messages_to(*bruno).size(), 2u);
 }
 
+// Offers a quick reply whose press the handler leaves unanswered.
+boost::asio::awaitable<Result<void>> offer_silent_choice(Context& context, const Message& message) {
+  if (message.quick_reply_payload) co_return ok_result();
+  const Reply reply = Reply::text("Pick one").quick_reply("Quiet", "QUIET");
+  co_return co_await context.reply(reply);
+}
+
+Bot bot_acknowledging(bool acknowledge) {
+  // Built-in keys stand in for the bot's own texts, which the kit's catalogs do not have.
+  return Bot{.name_key = "wik.quick.menu",
+             .what_key = "wik.quick.menu",
+             .greeting_key = "wik.quick.menu",
+             .acknowledge_actions = acknowledge};
+}
+
+TEST(SandboxTest, AnActionTheHandlerLeavesUnansweredIsAcknowledgedInThePersonsLanguage) {
+  auto sandbox = testing::Sandbox::start([](App& app) { app.bot(bot_acknowledging(true)).on_message(offer_silent_choice); });
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().reason();
+  auto bruno = (*sandbox)->person("bruno@acme.example");
+  ASSERT_TRUE(bruno.ok());
+  auto offered = (*sandbox)->say(*bruno, "hello", 2);  // the greeting on first contact, then the offer
+  ASSERT_TRUE(offered.ok()) << offered.error().reason();
+  ASSERT_EQ(offered->back().text, "Pick one");
+
+  auto pressed = (*sandbox)->press(*bruno, offered->back(), 0);
+  ASSERT_TRUE(pressed.ok()) << pressed.error().reason();
+  EXPECT_EQ((*pressed)[0].text, "Pronto.");
+}
+
+TEST(SandboxTest, AnAppMayTurnTheAcknowledgementOff) {
+  auto sandbox = testing::Sandbox::start(
+      [](App& app) { app.bot(bot_acknowledging(false)).on_message(offer_silent_choice); },
+      {.timeout = std::chrono::milliseconds(500)});
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().reason();
+  auto chloe = (*sandbox)->person("chloe@acme.example");
+  ASSERT_TRUE(chloe.ok());
+  auto offered = (*sandbox)->say(*chloe, "bonjour", 2);
+  ASSERT_TRUE(offered.ok()) << offered.error().reason();
+  auto pressed = (*sandbox)->press(*chloe, offered->back(), 0);
+  ASSERT_FALSE(pressed.ok());
+  EXPECT_EQ(pressed.error().code(), ErrorCode::kTimeout);
+  EXPECT_EQ((*sandbox)->messages_to(*chloe).size(), 2u);
+}
+
 TEST(SandboxTest, WaitingForMoreRepliesThanTheBotSendsEndsInATimeoutThatSaysSo) {
   auto sandbox = testing::Sandbox::start([](App& app) { app.on_message(echo); },
                                          {.timeout = std::chrono::milliseconds(500)});
