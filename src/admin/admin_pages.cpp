@@ -435,15 +435,17 @@ std::string AdminPages::settings_section(std::string_view csrf, const store::Ins
   return out;
 }
 
+http::Response AdminPages::forged_form_page(const http::Request& request) const {
+  return message_page("The form could not be accepted",
+                      "The form lacked this browser's security token, so it was ignored. Nothing was changed.",
+                      request, status::forbidden);
+}
+
 http::Response AdminPages::save_settings(const http::Request& request) {
   auto admitted = admit(request);
   if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
   const auto form = gate_.checked_form(request);
-  if (!form) {
-    return message_page("The form could not be accepted",
-                        "The form lacked this browser's security token, so it was ignored. Nothing was changed.",
-                        request, status::forbidden);
-  }
+  if (!form) return forged_form_page(request);
   auto scope = store_.community(request.param("id"));
   if (!scope.ok()) return message_page("No such community", kUnknownCommunity, request, status::not_found);
   auto install = scope->install_state();
@@ -495,11 +497,7 @@ http::Response AdminPages::replay(const http::Request& request) {
   auto admitted = admit(request);
   if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
   const auto form = gate_.checked_form(request);
-  if (!form) {
-    return message_page("The form could not be accepted",
-                        "The form lacked this browser's security token, so it was ignored. Nothing was changed.",
-                        request, status::forbidden);
-  }
+  if (!form) return forged_form_page(request);
   auto scope = store_.community(form->find("community").value_or(""));
   if (!scope.ok()) return message_page("No such community", scope.error().reason(), request, status::bad_request);
   auto letters = scope->dead_letters();

@@ -96,6 +96,8 @@ class AdminPages {
   // Returns the signed-in admin, or the response that turns the request away.
   std::variant<Visitor, http::Response> admit(const http::Request& request) const;
   std::string layout(std::string_view title, std::string_view body, std::string_view csrf) const;
+  // The 403 page for a POST without this browser's CSRF token.
+  http::Response forged_form_page(const http::Request& request) const;
   http::Response message_page(std::string_view title, std::string_view text, const http::Request& request,
                               boost::beast::http::status status) const;
 
