@@ -68,9 +68,9 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 std::string community_id(int index) { return std::to_string(1000000000000LL + index + 1); }
 
 // The handler: counts and succeeds, with no reply.
-boost::asio::awaitable<wik::Result<wik::webhooks::Replies>> count_event(std::atomic<std::int64_t>* handled) {
+boost::asio::awaitable<wik::Result<wik::webhooks::EventEffects>> count_event(std::atomic<std::int64_t>* handled) {
   handled->fetch_add(1, std::memory_order_relaxed);
-  co_return wik::webhooks::Replies{};
+  co_return wik::webhooks::EventEffects{};
 }
 
 // Inserts the backlog through Store::insert_inbox_events; returns the seconds it took.

@@ -20,6 +20,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,8 +34,20 @@ class Context {
   virtual ~Context() = default;
   // The community the context is bound to.
   virtual const std::string& community_id() const = 0;
-  // The app's own rows of this community.
+  // The app's own rows of this community. Each call commits at once: a handler that is retried
+  // (after a failure, a timeout or a crash) makes its writes again; see commit_with_event().
   virtual Data& data() = 0;
+  // Runs `work` inside the transaction that marks this webhook event handled, so the handler's
+  // writes commit exactly when its event does: a handler that fails or is cut off by a crash has
+  // written nothing, and one handled once has written once. `work` runs after the handler
+  // returned successfully, on the kit's blocking pool, after the earlier events of this community
+  // are committed; its statements follow Data's rules ($1 is the community id). It may run more
+  // than once (a commit that fails is retried with its event), so it must touch nothing but its
+  // DataTransaction and what it owns: capture by value. When `work` fails, nothing of the event
+  // is committed and the event is retried like a failed handler (its later events wait behind
+  // it). Returns kInvalidArgument when there is no webhook event to commit with (an admin page,
+  // an install or uninstall hook, a link preview).
+  virtual Result<void> commit_with_event(std::function<Result<void>(DataTransaction&)> work) = 0;
   // The value of setting `name` (App::community_setting) for this community: what its admins
   // set on the admin pages, or the declared default when they set none. kInvalidArgument when
   // the app declared no setting `name`; kUnavailable when the database did not answer in time.

@@ -158,8 +158,8 @@ class App::Impl {
 
   Result<void> start();
   void stop();
-  // Handles one inbox event; returns the replies its handlers gave, for the outbox.
-  asio::awaitable<Result<webhooks::Replies>> dispatch(const store::ClaimedEvent& event);
+  // Handles one inbox event; returns the replies and writes its handlers left for its completion.
+  asio::awaitable<Result<webhooks::EventEffects>> dispatch(const store::ClaimedEvent& event);
   asio::awaitable<Result<void>> handle(app::CommunityContext& context, const app::DecodedEvent& decoded);
   // Sends one reply from the outbox as its community.
   asio::awaitable<Result<void>> send_reply(const store::OutboxMessage& message);
@@ -219,7 +219,7 @@ class App::Impl {
   bool stopping_ = false;  // guarded by purge_mutex_
 };
 
-asio::awaitable<Result<webhooks::Replies>> App::Impl::dispatch(const store::ClaimedEvent& event) {
+asio::awaitable<Result<webhooks::EventEffects>> App::Impl::dispatch(const store::ClaimedEvent& event) {
   auto decoded = app::decode_event(event.community_id, event.topic, event.payload);
   if (!decoded.ok()) co_return decoded.error();
   std::string recipient;
@@ -231,15 +231,15 @@ asio::awaitable<Result<webhooks::Replies>> App::Impl::dispatch(const store::Clai
     recipient = postback->sender_id;
     thread_key = postback->thread_key;
   }
-  webhooks::Replies replies;
-  app::CommunityContext context(*services_, event.community_id, std::move(recipient), std::move(thread_key), &replies);
+  webhooks::EventEffects effects;
+  app::CommunityContext context(*services_, event.community_id, std::move(recipient), std::move(thread_key), &effects);
   auto handled = co_await handle(context, *decoded);
   if (!handled.ok()) co_return handled.error();
-  if (manners_ && replies.empty() && manners_->acknowledges(*decoded)) {
+  if (manners_ && effects.replies.empty() && manners_->acknowledges(*decoded)) {
     auto acknowledged = co_await manners_->acknowledge(context);
     if (!acknowledged.ok()) co_return acknowledged.error();
   }
-  co_return replies;
+  co_return effects;
 }
 
 asio::awaitable<Result<void>> App::Impl::handle(app::CommunityContext& context, const app::DecodedEvent& decoded) {

@@ -49,12 +49,12 @@ void LocaleCache::put(const std::string& community_id, const std::string& person
 }
 
 CommunityContext::CommunityContext(ContextServices& services, std::string community_id, std::string person_id,
-                                   std::optional<std::string> thread_key, std::vector<std::string>* outbox)
+                                   std::optional<std::string> thread_key, webhooks::EventEffects* effects)
     : services_(services),
       community_id_(std::move(community_id)),
       person_id_(std::move(person_id)),
       thread_key_(std::move(thread_key)),
-      outbox_(outbox),
+      effects_(effects),
       data_(services.store, services.blocking, community_id_) {}
 
 asio::awaitable<Result<std::string>> CommunityContext::setting(std::string name) {
@@ -86,6 +86,18 @@ asio::awaitable<Result<std::string>> CommunityContext::setting(std::string name)
   co_return std::move(***value);
 }
 
+Result<void> CommunityContext::commit_with_event(std::function<Result<void>(DataTransaction&)> work) {
+  if (effects_ == nullptr) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "there is no webhook event to commit with here: use data() (an admin page, a hook, a link preview)");
+  }
+  effects_->writes.push_back([community_id = community_id_, work = std::move(work)](store::Transaction& tx) {
+    ScopedTransaction scoped(tx, community_id);
+    return work(scoped);
+  });
+  return ok_result();
+}
+
 asio::awaitable<Result<void>> CommunityContext::reply(const Reply& reply) {
   boost::json::object recipient;
   if (thread_key_) {
@@ -110,8 +122,8 @@ asio::awaitable<Result<void>> CommunityContext::send_to(boost::json::object reci
   // Named arguments: g++ 12 destroys some temporaries of a co_await expression twice.
   std::optional<boost::json::value> body =
       boost::json::object{{"recipient", std::move(recipient)}, {"message", std::move(*message)}};
-  if (outbox_ != nullptr) {
-    outbox_->push_back(boost::json::serialize(*body));
+  if (effects_ != nullptr) {
+    effects_->replies.push_back(boost::json::serialize(*body));
     co_return ok_result();
   }
   std::string path = "/me/messages";

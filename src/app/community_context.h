@@ -6,8 +6,9 @@
 // blocks the caller's I/O thread. Person ids that go into a Graph path are checked to be ids
 // (digits) first. Locales are cached per community and person (LocaleCache); text() uses the
 // locale once locale() has read it (the App reads it before a chat handler runs when a Bot is set).
-// A handler's replies go through the outbox (webhooks/outbox_sender.h): queued with the event's
-// completion, sent after it. Borrows the services, which must outlive it.
+// A webhook event's handler leaves its replies and its commit_with_event() writes in the event's
+// EventEffects: the dispatcher commits them with the event's completion and the outbox
+// (webhooks/outbox_sender.h) sends the replies after it. Borrows the services, which must outlive it.
 #pragma once
 
 #include <wik/context.h>
@@ -24,6 +25,7 @@
 #include "app/community_data.h"
 #include "graph/graph_client.h"
 #include "store/store.h"
+#include "webhooks/dispatcher.h"
 
 namespace wik::app {
 
@@ -55,13 +57,15 @@ struct ContextServices {
 class CommunityContext final : public Context {
  public:
   // `person_id`: who caused the event ("" for none); `thread_key`: set for a group chat.
-  // `outbox`: when set (a webhook event's handler), reply() and send() append the Send API body
-  // there for the kit's outbox instead of calling the platform; otherwise they send at once.
+  // `effects`: when set (a webhook event's handler), reply() and send() append the Send API body
+  // there for the kit's outbox instead of calling the platform, and commit_with_event() its
+  // writes; otherwise replies are sent at once and commit_with_event() is refused.
   CommunityContext(ContextServices& services, std::string community_id, std::string person_id = {},
-                   std::optional<std::string> thread_key = std::nullopt, std::vector<std::string>* outbox = nullptr);
+                   std::optional<std::string> thread_key = std::nullopt, webhooks::EventEffects* effects = nullptr);
 
   const std::string& community_id() const override { return community_id_; }
   Data& data() override { return data_; }
+  Result<void> commit_with_event(std::function<Result<void>(DataTransaction&)> work) override;
   boost::asio::awaitable<Result<std::string>> setting(std::string name) override;
   boost::asio::awaitable<Result<void>> reply(const Reply& reply) override;
   boost::asio::awaitable<Result<void>> send(std::string user_id, const Reply& reply) override;
@@ -80,7 +84,7 @@ class CommunityContext final : public Context {
   std::string person_id_;
   std::optional<std::string> thread_key_;
   std::string locale_;  // the person's platform locale once locale() read it
-  std::vector<std::string>* outbox_;
+  webhooks::EventEffects* effects_;
   CommunityData data_;
 };
 

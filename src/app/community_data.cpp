@@ -45,64 +45,51 @@ boost::asio::awaitable<Result<std::int64_t>> Data::execute(std::string sql, Data
 }
 
 namespace app {
-namespace {
 
-// The caller's statements inside one store transaction, with $1 bound to the community.
-class ScopedTransaction final : public DataTransaction {
- public:
-  ScopedTransaction(store::Transaction& tx, std::string_view community_id) : tx_(tx), community_id_(community_id) {}
-
-  Result<DataRows> query(std::string_view sql, const DataValues& values) override {
-    auto params = bind(sql, values);
-    if (!params) return params.error();
-    Result<store::Rows> rows = tx_.query_values(sql, *params);
-    if (!rows) return rows.error();
-    DataRows out;
-    out.reserve(rows->size());
-    for (const store::Row& row : *rows) {
-      std::vector<std::optional<std::string>> columns;
-      columns.reserve(row.size());
-      for (std::size_t i = 0; i < row.size(); ++i) columns.push_back(row.optional_text(i));
-      out.emplace_back(std::move(columns));
-    }
-    return out;
+Result<DataRows> ScopedTransaction::query(std::string_view sql, const DataValues& values) {
+  auto params = bind(sql, values);
+  if (!params) return params.error();
+  Result<store::Rows> rows = tx_.query_values(sql, *params);
+  if (!rows) return rows.error();
+  DataRows out;
+  out.reserve(rows->size());
+  for (const store::Row& row : *rows) {
+    std::vector<std::optional<std::string>> columns;
+    columns.reserve(row.size());
+    for (std::size_t i = 0; i < row.size(); ++i) columns.push_back(row.optional_text(i));
+    out.emplace_back(std::move(columns));
   }
+  return out;
+}
 
-  Result<std::int64_t> execute(std::string_view sql, const DataValues& values) override {
-    auto params = bind(sql, values);
-    if (!params) return params.error();
-    return tx_.execute_values(sql, *params);
+Result<std::int64_t> ScopedTransaction::execute(std::string_view sql, const DataValues& values) {
+  auto params = bind(sql, values);
+  if (!params) return params.error();
+  return tx_.execute_values(sql, *params);
+}
+
+Result<std::vector<store::SqlValue>> ScopedTransaction::bind(std::string_view sql, const DataValues& values) const {
+  if (!uses_community_parameter(sql)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "every statement must use $1, the community id (e.g. WHERE community_id = $1)");
   }
-
- private:
-  Result<std::vector<store::SqlValue>> bind(std::string_view sql, const DataValues& values) const {
-    if (!uses_community_parameter(sql)) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "every statement must use $1, the community id (e.g. WHERE community_id = $1)");
-    }
-    std::vector<store::SqlValue> params;
-    params.reserve(values.size() + 1);
-    params.emplace_back(std::string_view(community_id_));
-    for (const DataValue& value : values) {
-      std::visit(
-          [&](const auto& v) {
-            using V = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<V, std::string>) {
-              params.emplace_back(std::string_view(v));
-            } else {
-              params.emplace_back(v);
-            }
-          },
-          value);
-    }
-    return params;
+  std::vector<store::SqlValue> params;
+  params.reserve(values.size() + 1);
+  params.emplace_back(std::string_view(community_id_));
+  for (const DataValue& value : values) {
+    std::visit(
+        [&](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::string>) {
+            params.emplace_back(std::string_view(v));
+          } else {
+            params.emplace_back(v);
+          }
+        },
+        value);
   }
-
-  store::Transaction& tx_;
-  std::string_view community_id_;
-};
-
-}  // namespace
+  return params;
+}
 
 bool uses_community_parameter(std::string_view sql) noexcept {
   for (std::size_t at = sql.find("$1"); at != std::string_view::npos; at = sql.find("$1", at + 2)) {

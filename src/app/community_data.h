@@ -14,6 +14,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/store.h"
 
@@ -21,6 +22,22 @@ namespace wik::app {
 
 // True when `sql` uses the parameter $1 (and not only $10, $11, ...).
 bool uses_community_parameter(std::string_view sql) noexcept;
+
+// A caller's statements inside one store transaction, with $1 bound to `community_id`; a
+// statement without $1 is refused. Borrows the transaction and the id.
+class ScopedTransaction final : public DataTransaction {
+ public:
+  ScopedTransaction(store::Transaction& tx, std::string_view community_id) : tx_(tx), community_id_(community_id) {}
+
+  Result<DataRows> query(std::string_view sql, const DataValues& values) override;
+  Result<std::int64_t> execute(std::string_view sql, const DataValues& values) override;
+
+ private:
+  Result<std::vector<store::SqlValue>> bind(std::string_view sql, const DataValues& values) const;
+
+  store::Transaction& tx_;
+  std::string_view community_id_;
+};
 
 class CommunityData final : public Data {
  public:

@@ -4,10 +4,12 @@
 // Secret; what is stored of them is sealed (tokens) or hashed (the rest), never plain.
 #pragma once
 
+#include <wik/result.h>
 #include <wik/secret.h>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -119,11 +121,30 @@ struct ClaimedEvent {
   TimePoint lease_until;
 };
 
-// A handled event and the replies its handler gave (Store::complete_inbox_events).
+class Transaction;
+
+// A write of a handler's, run inside its event's completion transaction: it commits exactly when
+// the event is marked handled. It may run more than once (a failed commit is retried with the
+// event), so it touches nothing but the transaction.
+using CompletionWrite = std::function<Result<void>(Transaction&)>;
+
+// A handled event, the replies its handler gave and its writes (Store::complete_inbox_events).
 struct InboxCompletion {
   const ClaimedEvent& event;
   std::span<const std::string> replies;
+  std::span<const CompletionWrite> writes = {};
 };
+
+// What became of one completion. Not completed: nothing of it was committed and the event stays
+// pending — with its claim lost (another worker holds it now), or with its claim kept because its
+// writes failed (`write_error`) or an earlier event of its community failed its writes in the same
+// call (`behind_failure`): the caller records the failure, or gives the claim back.
+struct CompletionOutcome {
+  bool completed = false;
+  std::optional<Error> write_error;
+  bool behind_failure = false;
+};
+
 
 enum class FailOutcome { kRetryScheduled, kDeadLettered };
 

@@ -490,20 +490,54 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
 
 Result<void> Store::complete_inbox_event(const ClaimedEvent& event, std::span<const std::string> replies) {
   const InboxCompletion completion{.event = event, .replies = replies};
-  Result<std::vector<bool>> completed = complete_inbox_events(std::span(&completion, 1));
+  Result<std::vector<CompletionOutcome>> completed = complete_inbox_events(std::span(&completion, 1));
   if (!completed) return completed.error();
-  if (!completed->front()) return Error(ErrorCode::kConflict, "the claim on this inbox event was lost");
+  if (!completed->front().completed) return Error(ErrorCode::kConflict, "the claim on this inbox event was lost");
   return ok_result();
 }
 
-Result<std::vector<bool>> Store::complete_inbox_events(std::span<const InboxCompletion> completions) {
-  // The completions of one claim share its token, so one statement marks many done. A row holds a
-  // token only while pending and claimed; a lost claim no longer holds it.
+namespace {
+
+constexpr std::string_view kMarkDone =
+    "UPDATE inbox SET state = 'done', payload_sealed = '', claimed_by = NULL, claim_token = NULL, "
+    "lease_until = NULL WHERE claim_token = $1 AND id IN (";
+
+// Marks `completion`'s event done and runs its writes (none when `writable` is false: its
+// community is being purged), all under one savepoint, so that a failed write takes the mark back.
+Result<CompletionOutcome> complete_with_writes(Transaction& tx, const InboxCompletion& completion, bool writable) {
+  if (Result<std::int64_t> saved = tx.execute("SAVEPOINT completion"); !saved) return saved.error();
+  const ClaimedEvent& event = completion.event;
+  Result<std::int64_t> marked = tx.execute(std::string(kMarkDone) + "$2)", {event.claim_token, event.id});
+  if (!marked) return marked.error();
+  CompletionOutcome outcome{.completed = *marked == 1};
+  for (const CompletionWrite& write : completion.writes) {
+    if (!outcome.completed || !writable) break;
+    Result<void> written = write(tx);
+    if (written) continue;
+    if (Result<std::int64_t> undone = tx.execute("ROLLBACK TO SAVEPOINT completion"); !undone) return undone.error();
+    outcome = {.completed = false, .write_error = written.error()};
+  }
+  if (Result<std::int64_t> released = tx.execute("RELEASE SAVEPOINT completion"); !released) return released.error();
+  return outcome;
+}
+
+}  // namespace
+
+Result<std::vector<CompletionOutcome>> Store::complete_inbox_events(std::span<const InboxCompletion> completions) {
+  // A community whose handlers wrote is completed event by event, in order. The others'
+  // completions share their claim's token, so one statement marks many done. A row holds a token
+  // only while pending and claimed; a lost claim no longer holds it.
+  std::set<std::string_view> writing;
+  for (const InboxCompletion& completion : completions) {
+    if (!completion.writes.empty()) writing.insert(completion.event.community_id);
+  }
   std::map<std::string_view, std::vector<std::int64_t>> ids_by_token;
   for (const InboxCompletion& completion : completions) {
-    ids_by_token[completion.event.claim_token].push_back(completion.event.id);
+    if (!writing.contains(completion.event.community_id)) {
+      ids_by_token[completion.event.claim_token].push_back(completion.event.id);
+    }
   }
-  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<bool>> {
+  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<CompletionOutcome>> {
     std::set<std::pair<std::string_view, std::int64_t>> done;  // (claim token, id)
     for (const auto& [token, ids] : ids_by_token) {
       for (std::size_t first = 0; first < ids.size(); first += kIdsPerStatement) {
@@ -511,32 +545,50 @@ Result<std::vector<bool>> Store::complete_inbox_events(std::span<const InboxComp
         std::vector<SqlValue> params{token};
         params.insert(params.end(), ids.begin() + static_cast<std::ptrdiff_t>(first),
                       ids.begin() + static_cast<std::ptrdiff_t>(first + count));
-        Result<Rows> updated = tx.query_values(
-            "UPDATE inbox SET state = 'done', payload_sealed = '', claimed_by = NULL, claim_token = NULL, "
-            "lease_until = NULL WHERE claim_token = $1 AND id IN (" + parameter_list(2, count) + ") RETURNING id",
-            params);
+        Result<Rows> updated =
+            tx.query_values(std::string(kMarkDone) + parameter_list(2, count) + ") RETURNING id", params);
         if (!updated) return updated.error();
         for (const Row& row : *updated) done.emplace(token, row.integer(0));
       }
     }
-    std::vector<bool> completed;
-    completed.reserve(completions.size());
-    const std::int64_t now = now_ms();
-    std::map<std::string, std::optional<Secret>> keys;
-    for (const InboxCompletion& completion : completions) {
-      const ClaimedEvent& event = completion.event;
-      completed.push_back(done.contains({event.claim_token, event.id}));
-      if (!completed.back() || completion.replies.empty()) continue;
-      auto [key, fresh] = keys.try_emplace(event.community_id);
+    // The data key of each community: none while it is being purged (nothing is written or sent).
+    std::map<std::string, std::optional<Secret>, std::less<>> keys;
+    auto key_of = [&](const std::string& community) -> Result<const std::optional<Secret>*> {
+      auto [key, fresh] = keys.try_emplace(community);
       if (fresh) {
-        Result<std::optional<Secret>> found = find_data_key(tx, event.community_id, true);
+        Result<std::optional<Secret>> found = find_data_key(tx, community, true);
         if (!found) return found.error();
         key->second = std::move(*found);
       }
-      if (!key->second) continue;  // the community is being purged: nothing is sent to it
+      return &key->second;
+    };
+    std::vector<CompletionOutcome> outcomes;
+    outcomes.reserve(completions.size());
+    std::set<std::string_view> failed;  // communities with an event whose writes failed
+    const std::int64_t now = now_ms();
+    for (const InboxCompletion& completion : completions) {
+      const ClaimedEvent& event = completion.event;
+      CompletionOutcome& outcome = outcomes.emplace_back();
+      if (failed.contains(event.community_id)) {
+        outcome.behind_failure = true;
+        continue;
+      }
+      if (writing.contains(event.community_id)) {
+        Result<const std::optional<Secret>*> key = key_of(event.community_id);
+        if (!key) return key.error();
+        Result<CompletionOutcome> written = complete_with_writes(tx, completion, (*key)->has_value());
+        if (!written) return written.error();
+        outcome = std::move(*written);
+        if (outcome.write_error) failed.insert(event.community_id);
+      } else {
+        outcome.completed = done.contains({event.claim_token, event.id});
+      }
+      if (!outcome.completed || completion.replies.empty()) continue;
+      Result<const std::optional<Secret>*> key = key_of(event.community_id);
+      if (!key) return key.error();
+      if (!**key) continue;
       for (const std::string& reply : completion.replies) {
-        const std::string sealed =
-            seal_with_data_key(*key->second, SealPurpose::kOutboxMessage, event.community_id, reply);
+        const std::string sealed = seal_with_data_key(***key, SealPurpose::kOutboxMessage, event.community_id, reply);
         Result<std::int64_t> queued = tx.execute(
             "INSERT INTO outbox (community_id, inbox_id, body_sealed, created_at, attempts, next_attempt_at, "
             "last_error) VALUES ($1, $2, $3, $4, 0, $4, '')",
@@ -544,7 +596,7 @@ Result<std::vector<bool>> Store::complete_inbox_events(std::span<const InboxComp
         if (!queued) return queued.error();
       }
     }
-    return completed;
+    return outcomes;
   });
 }
 

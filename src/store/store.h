@@ -105,9 +105,12 @@ class Store {
   // is queued exactly when its event is done: kConflict when the claim was lost (another worker
   // reclaimed it after the lease ran out), and then nothing is queued.
   Result<void> complete_inbox_event(const ClaimedEvent& event, std::span<const std::string> replies = {});
-  // complete_inbox_event for several events in one transaction (one durable commit), in order:
-  // returns, for each, whether it was completed (false: its claim was lost, nothing queued for it).
-  Result<std::vector<bool>> complete_inbox_events(std::span<const InboxCompletion> completions);
+  // complete_inbox_event for several events in one transaction (one durable commit), in order,
+  // each with its handler's writes: returns what became of each (CompletionOutcome). An event's
+  // writes run after it is marked done, under a savepoint: when one fails, that event is left
+  // pending with its claim, and so is every later event of its community in `completions`, so
+  // its community's order holds. A community being purged gets no writes and no replies.
+  Result<std::vector<CompletionOutcome>> complete_inbox_events(std::span<const InboxCompletion> completions);
   // Gives up the claim on events that were not handled (they stay pending, claimable at once);
   // events whose claim was already lost are left alone.
   Result<void> release_inbox_events(std::span<const ClaimedEvent> events);

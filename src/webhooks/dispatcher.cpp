@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "core/secure_random.h"
@@ -26,7 +27,7 @@ using namespace boost::asio::experimental::awaitable_operators;
 constexpr std::chrono::minutes kStoreCallDeadline{1};
 
 // co_spawn (under ||) needs a default-constructible result; Result is not.
-asio::awaitable<std::optional<Result<Replies>>> run_handler(EventHandler handler, store::ClaimedEvent event) {
+asio::awaitable<std::optional<Result<EventEffects>>> run_handler(EventHandler handler, store::ClaimedEvent event) {
   co_return co_await handler(event);
 }
 
@@ -52,15 +53,17 @@ std::chrono::system_clock::time_point Dispatcher::retry_at(std::int64_t attempts
   return clock_.now() + backoff(options_.retry_base, options_.retry_max, attempts);
 }
 
-// One claimed batch, on the loop's executor: how many runs are still being handled, and the
-// handled events whose completion waits for the next commit.
+// One claimed batch, on the loop's executor: how many runs are still being handled, the handled
+// events whose completion waits for the next commit, and the communities whose remaining events
+// wait behind an event whose writes failed at its commit.
 struct Dispatcher::Batch {
   struct Handled {
     store::ClaimedEvent event;
-    Replies replies;
+    EventEffects effects;
   };
   std::size_t runs_left = 0;
   std::vector<Handled> handled;
+  std::set<std::string, std::less<>> stopped;
   WakeSignal changed;  // an event was handled or a run ended
 };
 
@@ -73,8 +76,9 @@ void Dispatcher::count(std::string_view outcome, std::size_t events) {
 }
 
 asio::awaitable<void> Dispatcher::handle_run(std::vector<store::ClaimedEvent> run, std::shared_ptr<Batch> batch) {
+  const std::string community = run.front().community_id;
   std::size_t next = 0;
-  while (next < run.size() && !stopping_) {
+  while (next < run.size() && !stopping_ && !batch->stopped.contains(community)) {
     store::ClaimedEvent& event = run[next++];
     asio::steady_timer deadline(co_await asio::this_coro::executor, options_.handler_timeout);
     auto first = co_await (run_handler(handler_, event) || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -88,15 +92,21 @@ asio::awaitable<void> Dispatcher::handle_run(std::vector<store::ClaimedEvent> ru
       co_await fail(event, *failure);
       break;
     }
-    batch->handled.push_back({.event = std::move(event), .replies = std::move(std::get<0>(first)->value())});
+    batch->handled.push_back({.event = std::move(event), .effects = std::move(std::get<0>(first)->value())});
     batch->changed.notify();
   }
   if (next == run.size()) co_return;
   // The rest of the run waits behind the failed event (or, when stopping, for the next claim).
-  std::vector<store::ClaimedEvent> rest(std::make_move_iterator(run.begin() + static_cast<std::ptrdiff_t>(next)),
-                                        std::make_move_iterator(run.end()));
-  const std::size_t given_back = rest.size();
-  std::function<Result<void>()> release = [this, rest = std::move(rest)] { return store_.release_inbox_events(rest); };
+  co_await give_back({std::make_move_iterator(run.begin() + static_cast<std::ptrdiff_t>(next)),
+                      std::make_move_iterator(run.end())});
+}
+
+asio::awaitable<void> Dispatcher::give_back(std::vector<store::ClaimedEvent> events) {
+  const std::size_t given_back = events.size();
+  if (given_back == 0) co_return;
+  std::function<Result<void>()> release = [this, events = std::move(events)] {
+    return store_.release_inbox_events(events);
+  };
   auto released = co_await http::run_blocking<Result<void>>(pool_, std::move(release), kStoreCallDeadline);
   if (!released || !released->ok()) {
     spdlog::warn("webhooks: could not give back {} claimed events; they are claimable again after their lease",
@@ -129,29 +139,58 @@ asio::awaitable<void> Dispatcher::commit_completions(Batch& batch) {
       co_await batch.changed.wait(wait_limit);
       continue;
     }
-    std::vector<Batch::Handled> group = std::exchange(batch.handled, {});
-    const std::size_t size = group.size();
-    const bool any_replies =
-        std::any_of(group.begin(), group.end(), [](const Batch::Handled& h) { return !h.replies.empty(); });
-    std::function<Result<std::vector<bool>>()> complete = [this, group = std::move(group)] {
+    // Events of a stopped community wait (unhandled) behind the one that failed.
+    std::vector<store::ClaimedEvent> held_back;
+    auto group = std::make_shared<std::vector<Batch::Handled>>();
+    std::vector<Batch::Handled> finished = std::exchange(batch.handled, {});
+    for (Batch::Handled& handled : finished) {
+      if (batch.stopped.contains(handled.event.community_id)) {
+        held_back.push_back(std::move(handled.event));
+      } else {
+        group->push_back(std::move(handled));
+      }
+    }
+    const std::size_t size = group->size();
+    const bool any_replies = std::any_of(group->begin(), group->end(),
+                                         [](const Batch::Handled& h) { return !h.effects.replies.empty(); });
+    std::function<Result<std::vector<store::CompletionOutcome>>()> complete = [this, group] {
       std::vector<store::InboxCompletion> completions;
-      completions.reserve(group.size());
-      for (const Batch::Handled& h : group) completions.push_back({.event = h.event, .replies = h.replies});
+      completions.reserve(group->size());
+      for (const Batch::Handled& h : *group) {
+        completions.push_back({.event = h.event, .replies = h.effects.replies, .writes = h.effects.writes});
+      }
       return store_.complete_inbox_events(completions);
     };
-    auto committed =
-        co_await http::run_blocking<Result<std::vector<bool>>>(pool_, std::move(complete), kStoreCallDeadline);
+    auto committed = co_await http::run_blocking<Result<std::vector<store::CompletionOutcome>>>(
+        pool_, std::move(complete), kStoreCallDeadline);
     if (!committed || !committed->ok()) {
       spdlog::error("webhooks: completing {} handled events failed ({}); they run again after their lease", size,
                     committed ? committed->error().reason() : "the store did not answer in time");
       count("lost_claim", size);
+      co_await give_back(std::move(held_back));
       continue;
     }
     metrics_.counter("webhook_completion_commits_total", "Transactions that marked handled events done (each may mark many).")
         .inc();
-    const auto done = static_cast<std::size_t>(std::count(committed->value().begin(), committed->value().end(), true));
+    std::size_t done = 0;
+    std::size_t lost = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+      const store::CompletionOutcome& outcome = committed->value()[i];
+      store::ClaimedEvent& event = (*group)[i].event;
+      if (outcome.completed) {
+        ++done;
+      } else if (outcome.write_error) {
+        batch.stopped.insert(event.community_id);
+        co_await fail(event, *outcome.write_error);
+      } else if (outcome.behind_failure) {
+        held_back.push_back(std::move(event));
+      } else {
+        ++lost;
+      }
+    }
     count("handled", done);
-    count("lost_claim", size - done);
+    count("lost_claim", lost);
+    co_await give_back(std::move(held_back));
     if (any_replies && done > 0 && replies_queued_) replies_queued_();
   }
 }

@@ -7,7 +7,9 @@
 // of one run one after another, each under handler_timeout. A handled event's completion — the
 // event marked done and the handler's replies queued in the outbox (OutboxSender sends them) — is
 // group-committed: one transaction for whatever finished while the previous commit was in flight,
-// so an idle dispatcher adds no wait and a busy one commits many events at once. A failure or a
+// so an idle dispatcher adds no wait and a busy one commits many events at once. The handler's own
+// writes (EventEffects::writes) commit in that transaction too, so they happen exactly when the
+// event is marked handled; writes that fail count as a failure of the handler. A failure or a
 // timeout schedules a retry after an exponential back-off (retry_base × 2^attempts, capped at
 // retry_max) until the store's max_attempts, after which the event becomes a dead letter with its
 // last error; a kMalformed failure (an event that can never be handled) becomes one at once. The
@@ -16,9 +18,9 @@
 // idle_poll or until notify() (the ingest calls it after storing). The next claim starts when the
 // whole batch is handled and committed.
 //
-// Handlers must be idempotent across crashes: a process killed after a handler ran but before its
-// event's completion committed runs it again after the lease (docs/webhooks.md says what can
-// repeat). Thread-safe. Store calls run on a thread pool of its own, never on the loop's executor.
+// A process killed after a handler ran but before its event's completion committed runs the
+// handler again after the lease: its writes and replies commit once, its direct calls (the Graph
+// API, the store outside EventEffects) may repeat (docs/webhooks.md says what can). Thread-safe. Store calls run on a thread pool of its own, never on the loop's executor.
 // Shut down in this order: stop(), stop the loop executor's io_context, destroy the dispatcher,
 // and only then destroy that io_context.
 #pragma once
@@ -56,11 +58,15 @@ struct DispatcherOptions {
   std::string worker;  // this process's name in claims; empty: a random one
 };
 
-// The Send API bodies a handler gave as its replies, queued in the outbox with its completion.
-using Replies = std::vector<std::string>;
-// Handles one event and returns its replies; an Error (or a timeout) makes it retry later and
-// discards the replies. The event is valid for the call.
-using EventHandler = std::function<boost::asio::awaitable<Result<Replies>>(const store::ClaimedEvent&)>;
+// What a handler leaves to commit with its event's completion: the Send API bodies of its replies
+// (queued in the outbox) and its own writes (run in the completion's transaction).
+struct EventEffects {
+  std::vector<std::string> replies;
+  std::vector<store::CompletionWrite> writes;
+};
+// Handles one event and returns its effects; an Error (or a timeout) makes it retry later and
+// discards them. The event is valid for the call.
+using EventHandler = std::function<boost::asio::awaitable<Result<EventEffects>>(const store::ClaimedEvent&)>;
 
 class Dispatcher {
  public:
@@ -90,6 +96,8 @@ class Dispatcher {
   boost::asio::awaitable<void> handle_run(std::vector<store::ClaimedEvent> run, std::shared_ptr<Batch> batch);
   // Records a failed attempt of `event` (a retry or a dead letter).
   boost::asio::awaitable<void> fail(const store::ClaimedEvent& event, const Error& failure);
+  // Gives claimed events back unhandled, to be claimed again in order.
+  boost::asio::awaitable<void> give_back(std::vector<store::ClaimedEvent> events);
   // Commits the batch's completions as they come, until every run has ended and all are committed.
   boost::asio::awaitable<void> commit_completions(Batch& batch);
   void count(std::string_view outcome, std::size_t events = 1);

@@ -142,6 +142,49 @@ TEST_F(AppTest, AStatementWithoutTheCommunityParameterIsRefusedAndChangesNothing
   EXPECT_THAT(refused->reason(), HasSubstr("$1"));
 }
 
+TEST_F(AppTest, WritesCommittedWithTheEventHappenOnceThoughItsFirstAttemptFailedAfterMakingThem) {
+  std::mutex mutex;
+  int attempts = 0;
+  std::optional<Error> refused_in_hook;
+  start_installed_app([&](App& app) {
+    app.schema(kNotesSchema).register_table("notes", "community_id");
+    app.on_message([&](Context& context, const Message& message) -> boost::asio::awaitable<Result<void>> {
+      auto queued = context.commit_with_event([text = message.text](DataTransaction& tx) -> Result<void> {
+        auto inserted = tx.execute("INSERT INTO notes (community_id, body) VALUES ($1, $2)", {text});
+        if (!inserted) return inserted.error();
+        return ok_result();
+      });
+      if (!queued.ok()) co_return queued.error();
+      const std::lock_guard lock(mutex);
+      if (++attempts == 1) co_return Error(ErrorCode::kUnavailable, "the first attempt fails after its write");
+      co_return ok_result();
+    });
+    app.on_uninstall([&](Context& context, const Uninstall&) -> boost::asio::awaitable<Result<void>> {
+      auto queued = context.commit_with_event([](DataTransaction&) { return ok_result(); });
+      const std::lock_guard lock(mutex);
+      if (!queued.ok()) refused_in_hook = queued.error();
+      co_return ok_result();
+    });
+  });
+  person_writes("once");
+  ASSERT_TRUE(eventually([&] {
+    const std::lock_guard lock(mutex);
+    return attempts == 2;
+  })) << "the failed handler was not retried";
+  ASSERT_TRUE(eventually([&] { return count_rows("notes") == 1; }));
+  EXPECT_EQ(count_rows("notes"), 1);  // the failed attempt's write was never committed
+
+  // Outside a webhook event there is nothing to commit with.
+  const auto uninstalled = control("/apps/" + std::string(kAppId) + "/uninstall", {{"admin_id", admin_id_}});
+  ASSERT_EQ(uninstalled.status, 200u) << uninstalled.body;
+  ASSERT_TRUE(eventually([&] {
+    const std::lock_guard lock(mutex);
+    return refused_in_hook.has_value();
+  }));
+  const std::lock_guard lock(mutex);
+  EXPECT_EQ(refused_in_hook->code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_F(AppTest, AppDataOfACommunityThatIsNotInstalledIsRefused) {
   start_installed_app([](App& app) { app.schema(kNotesSchema).register_table("notes", "community_id"); });
   auto store = open_kit_store();

@@ -30,6 +30,7 @@ class RecordingContext final : public Context {
 
   const std::string& community_id() const override { return community_id_; }
   Data& data() override { std::abort(); }
+  Result<void> commit_with_event(std::function<Result<void>(DataTransaction&)>) override { std::abort(); }
   boost::asio::awaitable<Result<std::string>> setting(std::string) override { std::abort(); }
   boost::asio::awaitable<Result<void>> reply(const Reply& reply) override {
     auto message = reply.message();

@@ -29,6 +29,13 @@ template <class Engine>
 class StoreContractTest : public StoreTest<Engine> {};
 TYPED_TEST_SUITE(StoreContractTest, Engines, EngineNames);
 
+// Whether each completion was completed.
+std::vector<bool> completed(const std::vector<CompletionOutcome>& outcomes) {
+  std::vector<bool> out;
+  for (const CompletionOutcome& outcome : outcomes) out.push_back(outcome.completed);
+  return out;
+}
+
 InboxEventInput event(std::string dedupe_key, std::string payload = "{\"entry\":[]}") {
   return {.topic = "page", .dedupe_key = std::move(dedupe_key), .payload = std::move(payload)};
 }
@@ -373,7 +380,7 @@ TYPED_TEST(StoreContractTest, ClaimsRunsOfEachCommunityFromItsOldestOnly) {
   // The batch completes together, except a3, b1 and b2, whose claims were given up: they come back.
   const std::vector<std::string> replies = {"reply-a2"};
   const std::vector<InboxCompletion> done = {{.event = first[0]}, {.event = first[1], .replies = replies}};
-  EXPECT_THAT(this->store_->complete_inbox_events(done).value(), ElementsAre(true, true));
+  EXPECT_THAT(completed(this->store_->complete_inbox_events(done).value()), ElementsAre(true, true));
   ASSERT_THAT(this->store_->release_inbox_events(std::span(first).subspan(2)), IsOk());
   EXPECT_THAT(this->store_->complete_inbox_event(first[2]), HasError(ErrorCode::kConflict));
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM outbox"), 1);
@@ -382,7 +389,7 @@ TYPED_TEST(StoreContractTest, ClaimsRunsOfEachCommunityFromItsOldestOnly) {
   EXPECT_THAT(keys(second), ElementsAre("a3", "a4", "b1", "b2"));
   // A completion whose claim was lost is reported and does not undo the others.
   const std::vector<InboxCompletion> mixed = {{.event = second[0]}, {.event = first[2]}, {.event = second[1]}};
-  EXPECT_THAT(this->store_->complete_inbox_events(mixed).value(), ElementsAre(true, false, true));
+  EXPECT_THAT(completed(this->store_->complete_inbox_events(mixed).value()), ElementsAre(true, false, true));
   ASSERT_THAT(this->store_->release_inbox_events(std::span(second).subspan(2)), IsOk());
 
   // A head waiting for its retry holds back the rest of its community.
@@ -393,6 +400,88 @@ TYPED_TEST(StoreContractTest, ClaimsRunsOfEachCommunityFromItsOldestOnly) {
   EXPECT_THAT(this->store_->claim_inbox_events("w3", 10, 30s, 5).value(), IsEmpty());
   this->clock_.advance(11s);
   EXPECT_THAT(keys(this->store_->claim_inbox_events("w3", 10, 30s, 5).value()), ElementsAre("b1", "b2"));
+}
+
+TYPED_TEST(StoreContractTest, ACompletionsWritesCommitWithItAndAFailedOneHoldsBackItsCommunity) {
+  ASSERT_THAT(this->store_->apply_app_schema("CREATE TABLE notes (community_id TEXT NOT NULL, note TEXT NOT NULL)"),
+              IsOk());
+  ASSERT_THAT(this->store_->register_app_table({.table = "notes", .community_column = "community_id"}), IsOk());
+  CommunityScope a = this->install("1");
+  CommunityScope b = this->install("2");
+  for (const char* key : {"a1", "a2", "a3"}) ASSERT_THAT(a.insert_inbox_event(event(key)), IsOk());
+  ASSERT_THAT(b.insert_inbox_event(event("b1")), IsOk());
+  std::vector<ClaimedEvent> claimed = this->store_->claim_inbox_events("w1", 10, 30s, 5).value();
+  ASSERT_EQ(claimed.size(), 4u);  // a1, a2, a3, b1
+
+  const auto note = [](std::string community, std::string text) -> CompletionWrite {
+    return [community, text](Transaction& tx) -> Result<void> {
+      Result<std::int64_t> written = tx.execute("INSERT INTO notes (community_id, note) VALUES ($1, $2)", {community, text});
+      if (!written) return written.error();
+      return ok_result();
+    };
+  };
+  // a2's second write is a statement the engine refuses (on PostgreSQL it aborts the
+  // transaction until the savepoint is rolled back).
+  const CompletionWrite refused = [](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> written = tx.execute("INSERT INTO no_such_table (x) VALUES (1)");
+    if (!written) return written.error();
+    return ok_result();
+  };
+  const std::vector<CompletionWrite> a1_writes = {note("1", "a1")};
+  const std::vector<CompletionWrite> a2_writes = {note("1", "a2"), refused};
+  const std::vector<CompletionWrite> a3_writes = {note("1", "a3")};
+  const std::vector<CompletionWrite> b1_writes = {note("2", "b1")};
+  const std::vector<std::string> replies = {"reply-a3"};
+  const std::vector<std::string> b1_replies = {"reply-b1"};
+  const std::vector<InboxCompletion> completions = {
+      {.event = claimed[0], .writes = a1_writes},
+      {.event = claimed[1], .writes = a2_writes},
+      {.event = claimed[2], .replies = replies, .writes = a3_writes},
+      {.event = claimed[3], .replies = b1_replies, .writes = b1_writes}};
+  std::vector<CompletionOutcome> outcomes = this->store_->complete_inbox_events(completions).value();
+  ASSERT_EQ(outcomes.size(), 4u);
+  EXPECT_TRUE(outcomes[0].completed);
+  EXPECT_FALSE(outcomes[1].completed);
+  ASSERT_TRUE(outcomes[1].write_error.has_value());
+  EXPECT_FALSE(outcomes[2].completed);
+  EXPECT_TRUE(outcomes[2].behind_failure);
+  EXPECT_TRUE(outcomes[3].completed);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM notes WHERE community_id = '1' AND note = 'a1'"), 1);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM notes WHERE community_id = '1'"), 1);  // a2's first write went too
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM notes WHERE community_id = '2'"), 1);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM outbox"), 1);  // b1's reply; a3's waits with a3
+
+  // a2 and a3 still hold their claims: a2's failure is recorded and a3 is given back.
+  EXPECT_THAT(this->store_->fail_inbox_event(claimed[1], "write failed", this->clock_.now()), IsOk());
+  ASSERT_THAT(this->store_->release_inbox_events(std::span(claimed).subspan(2, 1)), IsOk());
+  std::vector<ClaimedEvent> again = this->store_->claim_inbox_events("w2", 10, 30s, 5).value();
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].dedupe_key, "a2");
+  EXPECT_EQ(again[1].dedupe_key, "a3");
+}
+
+TYPED_TEST(StoreContractTest, ACompletionAfterThePurgeWritesNothing) {
+  ASSERT_THAT(this->store_->apply_app_schema("CREATE TABLE notes (community_id TEXT NOT NULL, note TEXT NOT NULL)"),
+              IsOk());
+  ASSERT_THAT(this->store_->register_app_table({.table = "notes", .community_column = "community_id"}), IsOk());
+  CommunityScope a = this->install("1");
+  ASSERT_THAT(a.insert_inbox_event(event("a1")), IsOk());
+  std::vector<ClaimedEvent> claimed = this->store_->claim_inbox_events("w1", 10, 30s, 5).value();
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_THAT(a.revoke_installation(), IsOk());
+  Result<PurgeJob> job = a.request_purge(this->clock_.now() + 1h);
+  ASSERT_THAT(job, IsOk());
+  ASSERT_THAT(this->store_->run_purge_job(job->id), IsOk());
+  const std::vector<CompletionWrite> writes = {[](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> written = tx.execute("INSERT INTO notes (community_id, note) VALUES ('1', 'late')");
+    if (!written) return written.error();
+    return ok_result();
+  }};
+  const std::vector<InboxCompletion> completions = {{.event = claimed[0], .writes = writes}};
+  Result<std::vector<CompletionOutcome>> outcomes = this->store_->complete_inbox_events(completions);
+  ASSERT_THAT(outcomes, IsOk());
+  EXPECT_FALSE(outcomes->front().completed);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM notes"), 0);
 }
 
 TYPED_TEST(StoreContractTest, AnAbandonedClaimIsReclaimedAfterItsLease) {

@@ -45,10 +45,26 @@ struct Journal {
   std::set<std::string> slow;                // dedupe keys whose handler takes too long
   std::set<std::string> malformed;           // dedupe keys whose handler finds the event malformed
   int replies_per_event = 0;                 // replies each successful handler gives
+  bool writes = false;                       // each successful handler writes its key to `notes`
+  std::map<std::string, int> write_failures_left;  // dedupe key → failing writes still to give
   std::function<void()> on_call;             // runs (on the loop) as each handler starts
 };
 
-asio::awaitable<Result<Replies>> journaling_handler(Journal* journal, store::ClaimedEvent event) {
+// A write of the handler of `key`: a row in `notes`, or a scripted failure after it wrote one.
+store::CompletionWrite note_write(Journal* journal, std::string community, std::string key) {
+  return [journal, community, key](store::Transaction& tx) -> Result<void> {
+    Result<std::int64_t> written =
+        tx.execute("INSERT INTO notes (community_id, note) VALUES ($1, $2)", {community, key});
+    if (!written) return written.error();
+    const std::lock_guard lock(journal->mutex);
+    auto left = journal->write_failures_left.find(key);
+    if (left == journal->write_failures_left.end() || left->second == 0) return ok_result();
+    --left->second;
+    return Error(ErrorCode::kConflict, "scripted write failure");
+  };
+}
+
+asio::awaitable<Result<EventEffects>> journaling_handler(Journal* journal, store::ClaimedEvent event) {
   if (journal->on_call) journal->on_call();
   bool fail = false;
   bool slow = false;
@@ -73,11 +89,12 @@ asio::awaitable<Result<Replies>> journaling_handler(Journal* journal, store::Cla
   --journal->running;
   if (fail) co_return Error(ErrorCode::kUnavailable, "scripted failure");
   journal->handled[event.community_id].push_back(event.dedupe_key);
-  Replies replies;
+  EventEffects effects;
   for (int i = 0; i < journal->replies_per_event; ++i) {
-    replies.push_back("{\"reply\":\"" + event.dedupe_key + "/" + std::to_string(i) + "\"}");
+    effects.replies.push_back("{\"reply\":\"" + event.dedupe_key + "/" + std::to_string(i) + "\"}");
   }
-  co_return replies;
+  if (journal->writes) effects.writes.push_back(note_write(journal, event.community_id, event.dedupe_key));
+  co_return effects;
 }
 
 class DispatcherTest : public ::testing::Test {
@@ -92,6 +109,9 @@ class DispatcherTest : public ::testing::Test {
     auto database = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
     ASSERT_THAT(database, IsOk());
     store_ = std::move(store::Store::open(std::move(database).value(), ring_, clock_, options)).value();
+    ASSERT_THAT(store_->apply_app_schema("CREATE TABLE IF NOT EXISTS notes (community_id TEXT NOT NULL, note TEXT NOT NULL)"),
+                IsOk());
+    ASSERT_THAT(store_->register_app_table({.table = "notes", .community_column = "community_id"}), IsOk());
     for (const char* community : {"111", "222"}) {
       ASSERT_THAT(store_->community(community)->put_installation(
                       {.community_name = "C", .access_token = AccessToken("T"), .permissions = {"message"}}),
@@ -123,6 +143,19 @@ class DispatcherTest : public ::testing::Test {
         .counter("webhook_completion_commits_total",
                  "Transactions that marked handled events done (each may mark many).")
         .value();
+  }
+
+  // The notes the handlers of `community` wrote, in the order they were committed.
+  std::vector<std::string> notes(const std::string& community) {
+    std::vector<std::string> found;
+    auto read = store_->community(community)->transact_app([&](store::Transaction& tx) -> Result<void> {
+      Result<store::Rows> rows = tx.query("SELECT note FROM notes WHERE community_id = $1 ORDER BY rowid", {community});
+      if (!rows) return rows.error();
+      for (const store::Row& row : *rows) found.push_back(row.text(0));
+      return ok_result();
+    });
+    EXPECT_THAT(read, IsOk());
+    return found;
   }
 
   // Runs dispatch passes until one handles nothing.
@@ -271,6 +304,39 @@ TEST_F(DispatcherTest, RepliesAreQueuedWithTheEventsCompletionAndOnlyForAHandler
     }
   }
   EXPECT_THAT(sent, ElementsAre("{\"reply\":\"a0/0\"}", "{\"reply\":\"a0/1\"}"));
+}
+
+TEST_F(DispatcherTest, AHandlersWritesCommitWithItsEventOnce) {
+  journal_.writes = true;
+  for (int i = 0; i < 3; ++i) add("111", "a" + std::to_string(i));
+  add("222", "b0");
+  drain();
+  EXPECT_THAT(notes("111"), ElementsAre("a0", "a1", "a2"));
+  EXPECT_THAT(notes("222"), ElementsAre("b0"));
+  EXPECT_EQ(dispatched("handled"), 4u);
+}
+
+TEST_F(DispatcherTest, AFailedWriteUndoesItsEventAndItsCommunityWaitsBehindItInOrder) {
+  make_dispatcher({.per_community = 3});
+  journal_.writes = true;
+  journal_.write_failures_left["a1"] = 1;
+  for (const char* key : {"a0", "a1", "a2"}) add("111", key);
+  add("222", "b0");
+  auto claimed = run_coroutine(io_, dispatcher_->run_once());
+  ASSERT_THAT(claimed, IsOk());
+  EXPECT_EQ(*claimed, 4u);
+  EXPECT_THAT(notes("111"), ElementsAre("a0"));  // a1's row went with its failed completion; a2 waits
+  EXPECT_THAT(notes("222"), ElementsAre("b0"));
+  EXPECT_EQ(dispatched("retry_scheduled"), 1u);
+  EXPECT_EQ(dispatched("released"), 1u);
+
+  drain();
+  EXPECT_THAT(notes("111"), ElementsAre("a0"));  // a1's back-off holds a2 too
+  clock_.advance(std::chrono::seconds(1));
+  drain();
+  EXPECT_THAT(notes("111"), ElementsAre("a0", "a1", "a2"));
+  EXPECT_EQ(journal_.calls["a1"], 2);
+  EXPECT_EQ(dispatched("handled"), 4u);
 }
 
 TEST_F(DispatcherTest, AMalformedEventIsADeadLetterAtOnceWithoutRetries) {
