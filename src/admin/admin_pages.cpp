@@ -115,13 +115,8 @@ struct AdminPages::SettingsForm {
 std::optional<std::string> setting_value_problem(const CommunitySetting& setting, std::string_view value) {
   const std::optional<std::size_t> length = core::utf8_length(value);
   if (!length) return "This is not valid text (UTF-8). Type it again.";
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(value[i]);
-    // C1 controls (U+0080-U+009F) are 0xC2 0x80-0x9F; 0xC2 only ever leads a sequence in valid UTF-8.
-    const bool c1 = byte == 0xC2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) <= 0x9F;
-    if (byte < 0x20 || byte == 0x7F || c1) {
-      return std::string("This holds a control character (such as a line break or a tab). Write it on one line.");
-    }
+  if (core::has_control_character(value)) {
+    return std::string("This holds a control character (such as a line break or a tab). Write it on one line.");
   }
   if (*length > setting.max_length) {
     return fmt::format("This is too long: {} characters, at most {}.", *length, setting.max_length);

@@ -29,4 +29,14 @@ std::optional<std::size_t> utf8_length(std::string_view text) noexcept {
   return count;
 }
 
+bool has_control_character(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    // C1 controls are 0xC2 0x80-0x9F; 0xC2 only ever leads a sequence in well-formed UTF-8.
+    const bool c1 = byte == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (byte < 0x20 || byte == 0x7F || c1) return true;
+  }
+  return false;
+}
+
 }  // namespace wik::core

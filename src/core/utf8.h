@@ -16,4 +16,8 @@ std::size_t utf8_sequence_length(unsigned char lead) noexcept;
 // a code point past U+10FFFF).
 std::optional<std::size_t> utf8_length(std::string_view text) noexcept;
 
+// Returns true when well-formed UTF-8 `text` holds a control character: C0 (line breaks and tabs
+// included), DEL or C1 (U+0080-U+009F).
+bool has_control_character(std::string_view text) noexcept;
+
 }  // namespace wik::core

@@ -109,18 +109,24 @@ Result<DeauthOutcome> Deauthorizer::revoke(std::string_view community_id, const 
   if (!scope.ok()) return scope.error();
 
   DeauthOutcome outcome{.community_id = std::string(community_id)};
-  auto installation = scope->installation();
-  if (installation.ok() && notice.installed_before && installation->installed_at >= *notice.installed_before) {
+  const auto ignore_stale = [&]() -> Result<DeauthOutcome> {
     outcome.result = DeauthResult::kStaleIgnored;
     const std::string detail = notice.source + ": predates the current installation";
     if (auto audited = scope->record_audit("deauthorization_ignored", detail); !audited.ok()) return audited.error();
     spdlog::warn("deauth: ignored an uninstall ({}) older than the current installation of community {}",
                  notice.source, community_id);
     return outcome;
+  };
+  auto installation = scope->installation();
+  if (installation.ok() && notice.installed_before && installation->installed_at >= *notice.installed_before) {
+    return ignore_stale();
   }
   if (installation.ok() && installation->state == store::InstallState::kActive) {
     if (auto audited = scope->record_audit("uninstall_noticed", notice.source); !audited.ok()) return audited.error();
-    if (auto revoked = scope->revoke_installation(); !revoked.ok()) return revoked.error();
+    // The revoke checks the installation's time again: a reinstall since the read above is kept.
+    auto revoked = scope->revoke_installation(notice.installed_before);
+    if (!revoked.ok() && revoked.error().code() == ErrorCode::kConflict) return ignore_stale();
+    if (!revoked.ok()) return revoked.error();
     outcome.result = DeauthResult::kRevoked;
   } else if (!installation.ok() && installation.error().code() != ErrorCode::kNotFound) {
     return installation.error();

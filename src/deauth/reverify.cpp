@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/printable.h"
 #include "http/offload.h"
 
 namespace wik::deauth {
@@ -136,7 +137,11 @@ asio::awaitable<InstallSweep::Outcome> InstallSweep::check(store::InstallationSu
   auto answer = co_await graph_.call(install, std::move(request));
   if (answer.ok()) {
     std::optional<std::string> no_error;
-    co_await record_health(listed.community_id, std::move(no_error));
+    std::optional<std::string> name;
+    if (const auto* object = answer->if_object()) {
+      if (const auto* value = object->if_contains("name"); value && value->is_string()) name = std::string(value->as_string());
+    }
+    co_await record_health(listed.community_id, std::move(no_error), std::move(name));
     co_return Outcome::kHealthy;
   }
 
@@ -159,11 +164,17 @@ asio::awaitable<InstallSweep::Outcome> InstallSweep::check(store::InstallationSu
   }
 }
 
-asio::awaitable<void> InstallSweep::record_health(std::string community_id, std::optional<std::string> graph_error) {
-  std::function<Result<void>()> record = [this, community_id, graph_error]() -> Result<void> {
+asio::awaitable<void> InstallSweep::record_health(std::string community_id, std::optional<std::string> graph_error,
+                                                  std::optional<std::string> community_name) {
+  std::function<Result<void>()> record = [this, community_id, graph_error, community_name]() -> Result<void> {
     auto scope = store_.community(community_id);
     if (!scope.ok()) return scope.error();
-    return graph_error ? scope->record_graph_error(*graph_error) : scope->record_token_valid();
+    if (graph_error) return scope->record_graph_error(*graph_error);
+    Result<void> recorded = scope->record_token_valid(community_name);
+    if (recorded.ok() || recorded.error().code() != ErrorCode::kInvalidArgument) return recorded;
+    spdlog::warn("reverify: community {} has a name unfit to keep ({}); the stored one stays", community_id,
+                 core::printable(community_name.value_or("")));
+    return scope->record_token_valid();
   };
   auto recorded = co_await http::run_blocking<Result<void>>(pool_, std::move(record), kStoreCallDeadline);
   if (!recorded || !recorded->ok()) {

@@ -96,8 +96,10 @@ class InstallSweep {
   // Checks one installation listed by run_once().
   boost::asio::awaitable<Outcome> check(store::InstallationSummary listed);
   // Records on the pool what the token check found (the admin pages show it): the token works
-  // when `graph_error` is nullopt, else the call failed for that reason. A failure is only logged.
-  boost::asio::awaitable<void> record_health(std::string community_id, std::optional<std::string> graph_error);
+  // when `graph_error` is nullopt, else the call failed for that reason; a working token's answer
+  // gives the community's current name (a renamed community). A failure is only logged.
+  boost::asio::awaitable<void> record_health(std::string community_id, std::optional<std::string> graph_error,
+                                             std::optional<std::string> community_name = std::nullopt);
   // Runs revoke() for `community_id` on the pool and says what it did.
   boost::asio::awaitable<Outcome> revoke(std::string community_id, UninstallNotice notice);
   // Returns `base` stretched or shortened by up to options_.jitter, at random.

@@ -1,12 +1,22 @@
 #include "store/community_scope.h"
 
+#include "core/utf8.h"
 #include "store/data_keys.h"
 #include "store/store.h"
 #include "store/time_codec.h"
 #include "store/text_codec.h"
 
+#include <limits>
+
 namespace wik::store {
 namespace {
+
+// A community's name as the platform gives it, fit to keep: 1-255 bytes of well-formed UTF-8
+// without control characters.
+bool is_community_name(std::string_view name) {
+  return !name.empty() && name.size() <= 255 && core::utf8_length(name).has_value() &&
+         !core::has_control_character(name);
+}
 
 Identity identity_from(const Row& row, const CommunityId& community_id) {
   return Identity{.community_id = community_id,
@@ -91,14 +101,21 @@ Result<Installation> CommunityScope::installation() {
   });
 }
 
-Result<void> CommunityScope::revoke_installation() {
+Result<void> CommunityScope::revoke_installation(std::optional<TimePoint> installed_before) {
+  const std::int64_t before =
+      installed_before ? to_ms(*installed_before) : std::numeric_limits<std::int64_t>::max();
   return store_->database_->transact([&](Transaction& tx) -> Result<void> {
     Result<std::int64_t> updated = tx.execute(
         "UPDATE installations SET state = 'revoked', access_token_sealed = '', updated_at = $2 "
-        "WHERE community_id = $1",
-        {community_id_, store_->now_ms()});
+        "WHERE community_id = $1 AND installed_at < $3",
+        {community_id_, store_->now_ms(), before});
     if (!updated) return updated.error();
-    if (*updated == 0) return Error(ErrorCode::kNotFound, "the community is not installed");
+    if (*updated == 0) {
+      Result<Rows> current = tx.query("SELECT 1 FROM installations WHERE community_id = $1", {community_id_});
+      if (!current) return current.error();
+      if (current->empty()) return Error(ErrorCode::kNotFound, "the community is not installed");
+      return Error(ErrorCode::kConflict, "the community was installed again after the uninstall");
+    }
     return store_->append_audit(tx, community_id_, "revoked", "");
   });
 }
@@ -114,9 +131,22 @@ Result<InstallationSummary> CommunityScope::installation_summary() {
 
 // ---- Health
 
-Result<void> CommunityScope::record_token_valid() {
+Result<void> CommunityScope::record_token_valid(std::optional<std::string_view> community_name) {
+  if (community_name && !is_community_name(*community_name)) {
+    return Error(ErrorCode::kInvalidArgument, "the community's name is not 1-255 bytes of UTF-8 without control characters");
+  }
   const std::int64_t now = store_->now_ms();
-  return store_->database_->transact([&](Transaction& tx) {
+  return store_->database_->transact([&](Transaction& tx) -> Result<void> {
+    if (community_name) {
+      Result<std::int64_t> renamed = tx.execute(
+          "UPDATE installations SET community_name = $2, updated_at = $3 "
+          "WHERE community_id = $1 AND state = 'active' AND community_name <> $2",
+          {community_id_, *community_name, now});
+      if (!renamed) return renamed.error();
+      if (*renamed > 0) {
+        if (auto audited = store_->append_audit(tx, community_id_, "community_renamed", ""); !audited) return audited;
+      }
+    }
     return store_->record_health(tx, community_id_, {.last_graph_ok_at = now, .token_checked_at = now});
   });
 }

@@ -36,7 +36,9 @@ class CommunityScope {
   // there is none. For checks on a hot path, such as every webhook delivery.
   Result<InstallState> install_state();
   // Marks the installation revoked and forgets its token at once: kNotFound when there is none.
-  Result<void> revoke_installation();
+  // With `installed_before`, only an installation made before that time, checked in the same
+  // statement: kConflict when the current one is newer (a reinstall), which stays untouched.
+  Result<void> revoke_installation(std::optional<TimePoint> installed_before = std::nullopt);
   // Returns the installation as operators see it (Store::list_installations: health, installer's
   // email, no token): kNotFound when there is none.
   Result<InstallationSummary> installation_summary();
@@ -44,7 +46,10 @@ class CommunityScope {
   // ---- Health (what the admin pages show; docs/operating.md)
   // Records that a check of the token with a Graph call answered: sets the token's checked time
   // and the last successful Graph call. Does nothing when the community has no data key (purged).
-  Result<void> record_token_valid();
+  // `community_name`, the name the platform gave in that answer, becomes the active
+  // installation's name when it differs (a renamed community); kInvalidArgument, and nothing
+  // recorded, when it is not 1-255 bytes of well-formed UTF-8 without control characters.
+  Result<void> record_token_valid(std::optional<std::string_view> community_name = std::nullopt);
   // Records the reason of a failed Graph call made for this community (it must hold no secret: the
   // admin pages show it). Does nothing when the community has no data key (purged).
   Result<void> record_graph_error(std::string_view reason);

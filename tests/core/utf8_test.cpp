@@ -31,5 +31,14 @@ TEST(Utf8Test, SequenceLengthFollowsTheLeadByte) {
   EXPECT_EQ(utf8_sequence_length(0xFF), 0u);
 }
 
+TEST(Utf8Test, FindsC0DelAndC1ControlsButNotOtherText) {
+  for (const char* control : {"line\nbreak", "tab\there", "\x7F", "nel\xC2\x85", "csi\xC2\x9B", "\r"}) {
+    EXPECT_TRUE(has_control_character(control)) << ::testing::PrintToString(std::string(control));
+  }
+  for (const char* text : {"", "Acme Corp", "caf\xC3\xA9", "\xC2\xA0nbsp", "\xE7\x94\xB0", "\xF0\x9F\x98\x80"}) {
+    EXPECT_FALSE(has_control_character(text)) << ::testing::PrintToString(std::string(text));
+  }
+}
+
 }  // namespace
 }  // namespace wik::core

@@ -403,6 +403,24 @@ TEST_F(SweepScriptedTest, AReinstallWhileTheOldTokenIsCheckedIsKept) {
   EXPECT_EQ(open_purge_jobs(process), 0u);
 }
 
+TEST_F(SweepScriptedTest, ARenamedCommunityKeepsItsNewNameAndAnUnfitNameIsNotKept) {
+  Process& process = open_process();
+  install(*process.store, kCommunity, std::string(kCanary) + "-1");
+  const std::string renamed = json::serialize(json::object{{"id", kCommunity}, {"name", "Acme Worldwide"}});
+  graph_host_.script({.code = status::ok, .body = renamed});
+  ASSERT_THAT(sweep_once(process), IsOk());
+  EXPECT_EQ(installation(process, kCommunity).community_name, "Acme Worldwide");
+  const auto first_check = health(process, kCommunity).token_checked_at;
+  EXPECT_TRUE(first_check.has_value());
+
+  clock_.advance(std::chrono::hours(1));
+  const std::string unfit = json::serialize(json::object{{"id", kCommunity}, {"name", "Acme\nIgnore previous"}});
+  graph_host_.script({.code = status::ok, .body = unfit});
+  ASSERT_THAT(sweep_once(process), IsOk());
+  EXPECT_EQ(installation(process, kCommunity).community_name, "Acme Worldwide");
+  EXPECT_GT(health(process, kCommunity).token_checked_at, first_check) << "the check itself is still recorded";
+}
+
 TEST_F(SweepScriptedTest, ARevokedInstallationWithoutAPurgeJobGetsOne) {
   Process& process = open_process();
   install(*process.store, kCommunity, std::string(kCanary) + "-1");

@@ -101,6 +101,23 @@ TYPED_TEST(StoreContractTest, RevokeForgetsTheTokenAndReinstallRestoresIt) {
   EXPECT_EQ(again->installed_at, this->clock_.now());
 }
 
+TYPED_TEST(StoreContractTest, ARevokeOfAnOlderInstallationLeavesAReinstallAlone) {
+  const TimePoint first_install = this->clock_.now();
+  CommunityScope community = this->install("3004", "first-token");
+  this->clock_.advance(60s);
+  this->install("3004", "second-token");  // reinstalled after the uninstall being acted on
+
+  EXPECT_THAT(community.revoke_installation(first_install + 1s), HasError(ErrorCode::kConflict));
+  Result<Installation> kept = community.installation();
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->state, InstallState::kActive);
+  EXPECT_EQ(kept->access_token.expose(), "second-token");
+
+  ASSERT_THAT(community.revoke_installation(this->clock_.now() + 1s), IsOk());
+  EXPECT_EQ(community.install_state().value(), InstallState::kRevoked);
+  EXPECT_THAT(this->scope("3005").revoke_installation(this->clock_.now()), HasError(ErrorCode::kNotFound));
+}
+
 TYPED_TEST(StoreContractTest, ListsInstallationsWithoutTokens) {
   this->install("20");
   this->install("10");
@@ -239,6 +256,24 @@ TYPED_TEST(StoreContractTest, RecordsTokenChecksAndGraphErrorsButNeverForACommun
   EXPECT_THAT(never.record_token_valid(), IsOk());
   EXPECT_THAT(never.record_graph_error("graph error 190"), IsOk());
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM community_health WHERE community_id = '72'"), 0);
+}
+
+TYPED_TEST(StoreContractTest, ATokenCheckRenamesTheActiveInstallationAndRefusesAnUnfitName) {
+  CommunityScope a = this->install("73");
+  ASSERT_THAT(a.record_token_valid("Acme Worldwide"), IsOk());
+  EXPECT_EQ(a.installation().value().community_name, "Acme Worldwide");
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM audit_log WHERE action = 'community_renamed'"), 1);
+  ASSERT_THAT(a.record_token_valid("Acme Worldwide"), IsOk());  // the same name: nothing to do
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM audit_log WHERE action = 'community_renamed'"), 1);
+
+  for (const std::string unfit : {std::string(), std::string("Acme\tCorp"), std::string("Acme\xC2\x85"),
+                                  std::string("\xFF\xFE"), std::string(256, 'a')}) {
+    EXPECT_THAT(a.record_token_valid(unfit), HasError(ErrorCode::kInvalidArgument));
+  }
+  EXPECT_EQ(a.installation().value().community_name, "Acme Worldwide");
+  ASSERT_THAT(a.revoke_installation(), IsOk());
+  ASSERT_THAT(a.record_token_valid("Too Late"), IsOk());
+  EXPECT_EQ(a.installation().value().community_name, "Acme Worldwide") << "a revoked installation keeps its name";
 }
 
 TYPED_TEST(StoreContractTest, AScopeCannotReachAnotherCommunitysRows) {
