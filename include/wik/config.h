@@ -71,6 +71,18 @@ struct WebhooksConfig {
   unsigned dispatch_per_community = 64;  // most events of one community in a claim, handled in turn
 };
 
+// [bot]: how fast the bot's queued replies leave (docs/webhooks.md, "Pacing"), so one busy
+// community cannot spend the app's whole rate limit and one conversation is not flooded. A reply
+// held back by either rule waits in the outbox; it is neither an error nor an attempt.
+struct BotConfig {
+  unsigned community_budget = 300;  // most messages sent to one community in any budget_window
+  std::chrono::seconds budget_window = std::chrono::seconds(60);
+  // One conversation (recipient or thread) of a community gets a burst of `thread_burst` messages
+  // at once, then one per `thread_spacing` (a greeting and an answer are not held); 0 spacing: none.
+  std::chrono::milliseconds thread_spacing = std::chrono::milliseconds(500);
+  unsigned thread_burst = 3;
+};
+
 // [keys]: the key ring that seals access tokens at rest (docs/key-ring.md).
 struct KeysConfig {
   std::optional<Secret> ring;  // the ring's text, parsed by core::KeyRing::parse
@@ -87,6 +99,7 @@ struct Config {
   ServerConfig server;
   StoreConfig store;
   WebhooksConfig webhooks;
+  BotConfig bot;
   KeysConfig keys;
   LogOptions log;
   std::string source = "defaults";  // the configuration file's path, or "defaults" without one

@@ -174,7 +174,7 @@ bool is_graph_version(std::string_view text) {
 constexpr std::string_view kRotationEndKey = "app.previous_secret_until";
 constexpr std::string_view kRotationEndExpected = "an RFC 3339 UTC time such as 2026-02-01T00:00:00Z";
 
-constexpr std::array<Setting, 20> kSettings = {{
+constexpr std::array<Setting, 24> kSettings = {{
     {"app.id", ValueType::kString, "a string of digits",
      [](std::string_view text, Config& config) { return assign_if(is_digits(text), text, config.app.id); }},
     {kRotationEndKey, ValueType::kTime, kRotationEndExpected,
@@ -245,6 +245,24 @@ constexpr std::array<Setting, 20> kSettings = {{
      [](std::string_view text, Config& config) {
        return assign_count(text, 1000u, config.webhooks.dispatch_per_community);
      }},
+    {"bot.community_budget", ValueType::kInteger, "an integer 1-100000",
+     [](std::string_view text, Config& config) { return assign_count(text, 100000u, config.bot.community_budget); }},
+    {"bot.budget_window_seconds", ValueType::kInteger, "an integer 1-86400",
+     [](std::string_view text, Config& config) {
+       unsigned seconds = 0;
+       if (!assign_count(text, 86400u, seconds)) return false;
+       config.bot.budget_window = std::chrono::seconds(seconds);
+       return true;
+     }},
+    {"bot.thread_spacing_ms", ValueType::kInteger, "an integer 0-60000 (0: no spacing)",
+     [](std::string_view text, Config& config) {
+       unsigned milliseconds = 0;
+       if (!assign_number(text, 60000u, milliseconds)) return false;
+       config.bot.thread_spacing = std::chrono::milliseconds(milliseconds);
+       return true;
+     }},
+    {"bot.thread_burst", ValueType::kInteger, "an integer 1-100",
+     [](std::string_view text, Config& config) { return assign_count(text, 100u, config.bot.thread_burst); }},
     {"log.level", ValueType::kString, "one of trace, debug, info, warn, error, off",
      [](std::string_view text, Config& config) { return assign_choice(text, kLevels, config.log.level); }},
     {"log.format", ValueType::kString, "text or json",

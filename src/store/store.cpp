@@ -678,6 +678,18 @@ Result<OutboxOutcome> Store::fail_outbox(const OutboxMessage& message, std::stri
   });
 }
 
+Result<void> Store::defer_outbox(const OutboxMessage& message, TimePoint not_before) {
+  return database_->transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> deferred = tx.execute(
+        "UPDATE outbox SET next_attempt_at = $3, claim_token = NULL, lease_until = NULL "
+        "WHERE id = $1 AND claim_token = $2",
+        {message.id, message.claim_token, to_ms(not_before)});
+    if (!deferred) return deferred.error();
+    if (*deferred == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
+    return ok_result();
+  });
+}
+
 Result<FailOutcome> Store::fail_inbox_event(const ClaimedEvent& event, std::string_view error,
                                             std::optional<TimePoint> retry_at) {
   return transact_value(*database_, [&](Transaction& tx) -> Result<FailOutcome> {

@@ -132,6 +132,10 @@ class Store {
   // `error` must hold no secret: the admin pages show it.
   Result<OutboxOutcome> fail_outbox(const OutboxMessage& message, std::string_view error,
                                     std::optional<TimePoint> retry_at);
+  // Gives a claimed reply back unsent, to be claimed again from `not_before` on (a reply the pacing
+  // holds back): it keeps its attempts and last error, and its community's later replies wait
+  // behind it. kConflict when the claim was lost (nothing changes then).
+  Result<void> defer_outbox(const OutboxMessage& message, TimePoint not_before);
 
   // Returns, for every community with a pending event or a dead letter, how many of each it has,
   // ordered by community id. Payloads stay sealed.

@@ -17,8 +17,15 @@ namespace asio = boost::asio;
 constexpr std::chrono::minutes kStoreCallDeadline{1};
 const std::vector<double> kWindowBounds = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
 
-bool is_transient(ErrorCode code) {
-  return code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout || code == ErrorCode::kRateLimited;
+bool is_transient(ErrorCode code) { return code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout; }
+
+std::string_view reason_label(PacingRule rule) {
+  switch (rule) {
+    case PacingRule::kCommunityBudget: return "community_budget";
+    case PacingRule::kThreadSpacing: return "thread_spacing";
+    case PacingRule::kPlatformThrottle: return "platform_throttle";
+  }
+  fatal("unknown PacingRule");
 }
 
 }  // namespace
@@ -30,6 +37,7 @@ OutboxSender::OutboxSender(store::Store& store, ReplySender send, const core::Cl
       clock_(clock),
       metrics_(metrics),
       options_(std::move(options)),
+      pacer_(clock, options_.pacing),
       pool_(std::max<std::size_t>(1, options_.store_threads)) {}
 
 OutboxSender::~OutboxSender() {
@@ -37,8 +45,43 @@ OutboxSender::~OutboxSender() {
   pool_.join();
 }
 
+void OutboxSender::count_reply(std::string_view outcome) {
+  metrics_.counter("outbox_replies_total", "Replies from the outbox, by outcome.", {{"outcome", std::string(outcome)}})
+      .inc();
+}
+
+asio::awaitable<void> OutboxSender::defer(store::OutboxMessage message, Deferral deferral) {
+  std::function<Result<void>()> give_back = [this, message, deferral] {
+    return store_.defer_outbox(message, deferral.not_before);
+  };
+  auto deferred = co_await http::run_blocking<Result<void>>(pool_, std::move(give_back), kStoreCallDeadline);
+  if (!deferred || !deferred->ok()) {
+    count_reply("lost_claim");  // or no answer from the store: the reply is claimed again after its lease
+    co_return;
+  }
+  metrics_
+      .counter("outbox_deferred_total", "Replies held back by the pacing, by the rule that held them.",
+               {{"reason", std::string(reason_label(deferral.rule))}})
+      .inc();
+}
+
 asio::awaitable<void> OutboxSender::send(store::OutboxMessage message) {
+  if (const std::optional<Deferral> deferral = pacer_.admit(message.community_id, conversation_of(message.body))) {
+    co_await defer(std::move(message), *deferral);
+    co_return;
+  }
   auto sent = co_await send_(message);
+  if (!sent.ok() && sent.error().code() == ErrorCode::kRateLimited) {
+    // The platform throttles this community (the Graph client refused to call inside its back-off
+    // window, or the platform refused the call): not the reply's fault, so it waits without
+    // spending an attempt — a long throttle never drops it — longer after each throttle in a row.
+    const int throttles = ++throttled_[message.community_id];
+    const Deferral wait{.rule = PacingRule::kPlatformThrottle,
+                        .not_before = clock_.now() + backoff(options_.retry_base, options_.retry_max, throttles - 1)};
+    co_await defer(std::move(message), wait);
+    co_return;
+  }
+  throttled_.erase(message.community_id);
   std::string outcome = "sent";
   if (sent.ok()) {
     const auto accepted = std::chrono::steady_clock::now();
@@ -69,7 +112,7 @@ asio::awaitable<void> OutboxSender::send(store::OutboxMessage message) {
     spdlog::warn("webhooks: a reply to community {} was not sent (attempt {}, {}): {}", message.community_id,
                  message.attempts + 1, outcome, reason);
   }
-  metrics_.counter("outbox_replies_total", "Replies from the outbox, by outcome.", {{"outcome", outcome}}).inc();
+  count_reply(outcome);
 }
 
 asio::awaitable<Result<std::size_t>> OutboxSender::run_once() {

@@ -7,12 +7,17 @@
 // after the platform accepted a reply and before its row is deleted sends that one reply again
 // after the lease (`lease`). That window — one Graph round trip's end to one delete's commit — is
 // measured as `outbox_unconfirmed_seconds` (docs/webhooks.md). A send that fails transiently
-// (kUnavailable, kTimeout, kRateLimited) is retried with back-off; one the platform refuses for
-// good (a person who left, a revoked install, a bad body) is dropped and counted. Thread-safety
-// and shutdown as for the Dispatcher: stop(), stop the loop's io_context, destroy the sender, then
-// that io_context.
+// (kUnavailable, kTimeout) is retried with back-off until the store's max_attempts; one the
+// platform refuses for good (a person who left, a revoked install, a bad body) is dropped and
+// counted. A throttled send (kRateLimited) waits like a deferral below, without spending an
+// attempt, retry_base × 2^n after the n-th throttle in a row of its community. Before each send
+// the ReplyPacer (reply_pacer.h) applies the community budget and the thread spacing: a reply they
+// hold back is given back to the store until its time (Store::defer_outbox) — not an attempt, not
+// an error — and counted. Thread-safety and shutdown as for the Dispatcher: stop(), stop the
+// loop's io_context, destroy the sender, then that io_context.
 #pragma once
 
+#include <wik/config.h>
 #include <wik/result.h>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -21,12 +26,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <string>
 #include <cstddef>
 #include <functional>
+#include <string_view>
 
 #include "core/clock.h"
 #include "http/server/metrics.h"
 #include "store/store.h"
+#include "webhooks/reply_pacer.h"
 #include "webhooks/wake_signal.h"
 
 namespace wik::webhooks {
@@ -38,6 +47,7 @@ struct OutboxOptions {
   std::chrono::milliseconds retry_base = std::chrono::seconds(1);
   std::chrono::milliseconds retry_max = std::chrono::minutes(10);
   std::size_t store_threads = 2;
+  BotConfig pacing;  // the community budget and the thread spacing ([bot] in docs/configuration.md)
 };
 
 // Sends one reply (the Send API body) as its community. The message is valid for the call.
@@ -51,7 +61,8 @@ class OutboxSender {
   OutboxSender(const OutboxSender&) = delete;
   OutboxSender& operator=(const OutboxSender&) = delete;
 
-  // Claims one batch and sends it; returns how many replies it tried. The loop calls this; tests may.
+  // Claims one batch and sends it; returns how many replies it claimed (sent, failed or held back).
+  // The loop calls this; tests may.
   boost::asio::awaitable<Result<std::size_t>> run_once();
   // Starts the loop on `executor`. REQUIRES: called once; a single-threaded io_context's executor.
   void start(const boost::asio::any_io_executor& executor);
@@ -63,12 +74,16 @@ class OutboxSender {
  private:
   static boost::asio::awaitable<void> loop(OutboxSender* self);
   boost::asio::awaitable<void> send(store::OutboxMessage message);
+  boost::asio::awaitable<void> defer(store::OutboxMessage message, Deferral deferral);
+  void count_reply(std::string_view outcome);
 
   store::Store& store_;
   ReplySender send_;
   const core::Clock& clock_;
   http::MetricsRegistry& metrics_;
   OutboxOptions options_;
+  ReplyPacer pacer_;  // used on the loop only
+  std::map<std::string, int> throttled_;  // throttles in a row, per community being throttled; the loop only
   boost::asio::thread_pool pool_;
   std::atomic<bool> stopping_{false};
   WakeSignal wake_;

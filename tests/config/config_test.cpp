@@ -60,6 +60,10 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(config->store.engine, StoreEngine::kSqlite);
   EXPECT_EQ(config->store.sqlite_path, "wik.db");
   EXPECT_TRUE(config->store.postgres_url.empty());
+  EXPECT_EQ(config->bot.community_budget, 300u);
+  EXPECT_EQ(config->bot.budget_window, std::chrono::seconds(60));
+  EXPECT_EQ(config->bot.thread_spacing, std::chrono::milliseconds(500));
+  EXPECT_EQ(config->bot.thread_burst, 3u);
   EXPECT_FALSE(config->keys.ring.has_value());
   EXPECT_EQ(config->log.level, LogLevel::kInfo);
   EXPECT_EQ(config->log.format, LogFormat::kText);
@@ -104,6 +108,12 @@ dispatch_store_threads = 4
 dispatch_batch = 1000
 dispatch_per_community = 100
 
+[bot]
+community_budget = 1000
+budget_window_seconds = 3600
+thread_spacing_ms = 0
+thread_burst = 5
+
 [keys]
 ring_file = ")" + ring.string() + R"("
 
@@ -131,6 +141,10 @@ format = "json"
   EXPECT_EQ(config->webhooks.dispatch_store_threads, 4u);
   EXPECT_EQ(config->webhooks.dispatch_batch, 1000u);
   EXPECT_EQ(config->webhooks.dispatch_per_community, 100u);
+  EXPECT_EQ(config->bot.community_budget, 1000u);
+  EXPECT_EQ(config->bot.budget_window, std::chrono::hours(1));
+  EXPECT_EQ(config->bot.thread_spacing, std::chrono::milliseconds(0)) << "0 turns the spacing off";
+  EXPECT_EQ(config->bot.thread_burst, 5u);
   ASSERT_TRUE(config->keys.ring.has_value());
   EXPECT_EQ(config->keys.ring->expose(), "key k1 AAAA\nactive k1");
   EXPECT_EQ(config->log.level, LogLevel::kDebug);
@@ -380,6 +394,24 @@ INSTANTIATE_TEST_SUITE_P(
                  {"webhooks.ingest_store_threads: expected an integer 1-256, got \"0\""}},
         Rejected{"DispatchBatchTooLarge", "", {{"WIK_WEBHOOKS_DISPATCH_BATCH", "20000"}}, {},
                  {R"(webhooks.dispatch_batch: expected an integer 1-10000, got "20000" (from WIK_WEBHOOKS_DISPATCH_BATCH))"}},
+        Rejected{"NoCommunityBudget", "[bot]\ncommunity_budget = 0\n", {}, {},
+                 {R"(bot.community_budget: expected an integer 1-100000, got "0" (from @DIR@/wik.toml:2))"}},
+        Rejected{"CommunityBudgetTooLarge", "", {{"WIK_BOT_COMMUNITY_BUDGET", "100001"}}, {},
+                 {R"(bot.community_budget: expected an integer 1-100000, got "100001" (from WIK_BOT_COMMUNITY_BUDGET))"}},
+        Rejected{"NoBudgetWindow", "", {{"WIK_BOT_BUDGET_WINDOW_SECONDS", "0"}}, {},
+                 {R"(bot.budget_window_seconds: expected an integer 1-86400, got "0" (from WIK_BOT_BUDGET_WINDOW_SECONDS))"}},
+        Rejected{"BudgetWindowLongerThanADay", "[bot]\nbudget_window_seconds = 86401\n", {}, {},
+                 {R"(bot.budget_window_seconds: expected an integer 1-86400, got "86401")"}},
+        Rejected{"NegativeThreadSpacing", "[bot]\nthread_spacing_ms = -5\n", {}, {},
+                 {R"(bot.thread_spacing_ms: expected an integer 0-60000 (0: no spacing), got "-5" (from @DIR@/wik.toml:2))"}},
+        Rejected{"ThreadSpacingAsAString", "[bot]\nthread_spacing_ms = \"1s\"\n", {}, {},
+                 {"bot.thread_spacing_ms: expected an integer 0-60000 (0: no spacing), got a string"}},
+        Rejected{"ThreadSpacingTooLong", "", {{"WIK_BOT_THREAD_SPACING_MS", "60001"}}, {},
+                 {R"(bot.thread_spacing_ms: expected an integer 0-60000 (0: no spacing), got "60001")"}},
+        Rejected{"NoThreadBurst", "[bot]\nthread_burst = 0\n", {}, {},
+                 {R"(bot.thread_burst: expected an integer 1-100, got "0" (from @DIR@/wik.toml:2))"}},
+        Rejected{"MisspelledBotSetting", "[bot]\ncommunity_budgte = 10\n", {}, {},
+                 {"unknown setting bot.community_budgte (did you mean bot.community_budget?)"}},
         Rejected{"AppIdNotDigits", "", {{"WIK_APP_ID", "12ab"}}, {}, {R"(app.id: expected a string of digits, got "12ab" (from WIK_APP_ID))"}},
         Rejected{"AppIdAsAnInteger", "[app]\nid = 1234\n", {}, {}, {"app.id: expected a string of digits, got an integer"}},
         Rejected{"GraphUrlNotHttp", "", {{"WIK_APP_GRAPH_URL", "ftp://graph.workplace.com"}}, {},

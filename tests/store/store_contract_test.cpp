@@ -589,6 +589,62 @@ TYPED_TEST(StoreContractTest, RepliesQueueWithTheCompletionAndLeaveInOrderPerCom
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM outbox"), 0);
 }
 
+TYPED_TEST(StoreContractTest, AThousandQueuedRepliesOfOneCommunityDoNotCrowdOutAnothersReply) {
+  CommunityScope a = this->install("1");
+  CommunityScope b = this->install("2");
+  ASSERT_THAT(a.insert_inbox_event(event("m1")), IsOk());
+  ASSERT_THAT(b.insert_inbox_event(event("m1")), IsOk());
+  std::vector<ClaimedEvent> events = this->store_->claim_inbox_events("w", 10, 30s).value();
+  ASSERT_THAT(events, SizeIs(2));
+  std::vector<std::string> backlog;
+  for (int i = 1; i <= 1000; ++i) backlog.push_back("r" + std::to_string(i));
+  const std::vector<std::string> one = {"s1"};
+  ASSERT_THAT(this->store_->complete_inbox_event(events[0], backlog), IsOk());
+  ASSERT_THAT(this->store_->complete_inbox_event(events[1], one), IsOk());  // queued after all of a's
+
+  std::vector<OutboxMessage> batch = this->store_->claim_outbox(2, 30s).value();
+  ASSERT_THAT(batch, SizeIs(2));
+  EXPECT_EQ(batch[0].body, "r1");
+  EXPECT_EQ(batch[1].body, "s1");
+  EXPECT_EQ(batch[1].community_id, "2");
+}
+
+TYPED_TEST(StoreContractTest, ADeferredReplyKeepsItsAttemptsAndHoldsItsCommunityUntilItsTime) {
+  CommunityScope a = this->install("1");
+  ASSERT_THAT(a.insert_inbox_event(event("m1")), IsOk());
+  const ClaimedEvent claimed = this->store_->claim_inbox_events("w", 1, 30s).value().at(0);
+  const std::vector<std::string> replies = {"r1", "r2"};
+  ASSERT_THAT(this->store_->complete_inbox_event(claimed, replies), IsOk());
+  const OutboxMessage first = this->store_->claim_outbox(10, 30s).value().at(0);
+  ASSERT_THAT(this->store_->fail_outbox(first, "graph error 2: temporarily unavailable", this->clock_.now()), IsOk());
+  const auto health = [&] { return a.installation_summary().value().health; };
+  const std::optional<TimePoint> failed_at = health().last_graph_error_at;
+
+  this->clock_.advance(1s);
+  const OutboxMessage retried = this->store_->claim_outbox(10, 30s).value().at(0);
+  ASSERT_EQ(retried.body, "r1");
+  ASSERT_EQ(retried.attempts, 1);
+  ASSERT_THAT(this->store_->defer_outbox(retried, this->clock_.now() + 10s), IsOk());
+  EXPECT_THAT(this->store_->defer_outbox(retried, this->clock_.now()), HasError(ErrorCode::kConflict))
+      << "the claim was given back";
+  EXPECT_EQ(health().last_graph_error_at, failed_at) << "a deferral is no Graph error";
+
+  this->clock_.advance(9s);
+  EXPECT_THAT(this->store_->claim_outbox(10, 30s).value(), IsEmpty()) << "r1 waits, and r2 behind it";
+  this->clock_.advance(1s);
+  std::vector<OutboxMessage> again = this->store_->claim_outbox(10, 30s).value();
+  ASSERT_THAT(again, SizeIs(1));
+  EXPECT_EQ(again[0].body, "r1");
+  EXPECT_EQ(again[0].attempts, 1) << "a deferral is not an attempt";
+
+  // A stale claim cannot defer a reply claimed again since: nothing changes.
+  this->clock_.advance(31s);
+  const OutboxMessage reclaimed = this->store_->claim_outbox(10, 30s).value().at(0);
+  EXPECT_THAT(this->store_->defer_outbox(again[0], this->clock_.now() + 1h), HasError(ErrorCode::kConflict));
+  ASSERT_THAT(this->store_->finish_outbox(reclaimed), IsOk());
+  EXPECT_EQ(this->store_->claim_outbox(10, 30s).value().at(0).body, "r2");
+}
+
 TYPED_TEST(StoreContractTest, FailedAttemptsRetryThenBecomeDeadLettersThatReplay) {
   StoreOptions options = test_options();
   options.max_attempts = 2;

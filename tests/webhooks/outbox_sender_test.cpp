@@ -1,5 +1,7 @@
 // The outbox sender on a real store: replies leave in order per community and their rows go once
-// sent; a transient failure is retried after its back-off; a refusal for good drops the reply.
+// sent; a transient failure is retried after its back-off; a refusal for good drops the reply; one
+// community's backlog never delays another's reply; the pacing holds replies back without spending
+// their attempts, and lets them go, in order, when their time comes.
 #include "webhooks/outbox_sender.h"
 
 #include <gmock/gmock.h>
@@ -32,9 +34,14 @@ class OutboxSenderTest : public ::testing::Test {
     auto database = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
     ASSERT_THAT(database, IsOk());
     store_ = std::move(store::Store::open(std::move(database).value(), ring_, clock_)).value();
+    pace({});
+  }
+
+  // Replaces the sender by one with the pacing `pacing`.
+  void pace(BotConfig pacing) {
     ReplySender send = [this](const store::OutboxMessage& message) { return scripted_send(message); };
     sender_ = std::make_unique<OutboxSender>(*store_, std::move(send), clock_, metrics_,
-                                             OutboxOptions{.retry_base = std::chrono::seconds(1)});
+                                             OutboxOptions{.retry_base = std::chrono::seconds(1), .pacing = pacing});
   }
 
   // Queues `replies` as the replies of one handled event of `community`.
@@ -64,6 +71,7 @@ class OutboxSenderTest : public ::testing::Test {
       co_return Error(failure->second.first, "scripted failure");
     }
     delivered_[message.community_id].push_back(message.body);
+    sent_at_[message.body] = clock_.now();
     co_return ok_result();
   }
 
@@ -72,8 +80,22 @@ class OutboxSenderTest : public ::testing::Test {
     return claimed.ok() ? static_cast<std::int64_t>(claimed->size()) : -1;
   }
 
+  // Returns the replies claimable now (claiming them for an instant, then letting the claim run out).
+  std::vector<store::OutboxMessage> claimable() {
+    auto claimed = store_->claim_outbox(100, std::chrono::milliseconds(1));
+    clock_.advance(std::chrono::milliseconds(1));
+    return claimed.ok() ? std::move(claimed).value() : std::vector<store::OutboxMessage>{};
+  }
+
   std::uint64_t counted(const std::string& outcome) {
     return metrics_.counter("outbox_replies_total", "Replies from the outbox, by outcome.", {{"outcome", outcome}})
+        .value();
+  }
+
+  std::uint64_t deferred(const std::string& reason) {
+    return metrics_
+        .counter("outbox_deferred_total", "Replies held back by the pacing, by the rule that held them.",
+                 {{"reason", reason}})
         .value();
   }
 
@@ -85,6 +107,7 @@ class OutboxSenderTest : public ::testing::Test {
   asio::io_context io_;
   std::unique_ptr<OutboxSender> sender_;
   std::map<std::string, std::vector<std::string>> delivered_;
+  std::map<std::string, std::chrono::system_clock::time_point> sent_at_;  // body → when it was sent
   std::map<std::string, std::pair<ErrorCode, int>> failures_;  // body → (error, failures left)
 };
 
@@ -99,7 +122,7 @@ TEST_F(OutboxSenderTest, RepliesLeaveInOrderPerCommunityAndTheirRowsGo) {
 }
 
 TEST_F(OutboxSenderTest, ATransientFailureIsRetriedAfterItsBackOffAndKeepsItsCommunityWaiting) {
-  failures_["a1"] = {ErrorCode::kRateLimited, 1};
+  failures_["a1"] = {ErrorCode::kUnavailable, 1};
   queue("111", "a", {"a1", "a2"});
   drain();
   EXPECT_TRUE(delivered_["111"].empty());
@@ -109,6 +132,27 @@ TEST_F(OutboxSenderTest, ATransientFailureIsRetriedAfterItsBackOffAndKeepsItsCom
   EXPECT_THAT(delivered_["111"], ElementsAre("a1", "a2"));
 }
 
+TEST_F(OutboxSenderTest, AThrottledReplyWaitsLongerEachTimeWithoutSpendingAttemptsAndIsNeverDropped) {
+  failures_["a1"] = {ErrorCode::kRateLimited, 12};  // more throttles than the store's 8 attempts
+  queue("111", "a", {"a1", "a2"});
+  std::chrono::seconds waited{0};
+  for (int throttle = 0; throttle < 12; ++throttle) {
+    drain();
+    ASSERT_TRUE(delivered_["111"].empty()) << "throttle " << throttle;
+    const auto waiting = claimable();
+    ASSERT_EQ(waiting.size(), 0u) << "the reply waits after throttle " << throttle;
+    const auto wait = std::min<std::chrono::seconds>(std::chrono::seconds(1LL << throttle), std::chrono::minutes(10));
+    clock_.advance(wait);
+    waited += wait;
+  }
+  drain();
+  EXPECT_THAT(delivered_["111"], ElementsAre("a1", "a2"));
+  EXPECT_EQ(deferred("platform_throttle"), 12u);
+  EXPECT_EQ(counted("retry_scheduled"), 0u);
+  EXPECT_EQ(counted("dropped"), 0u);
+  EXPECT_GE(waited, std::chrono::seconds(1023)) << "the waits grew";
+}
+
 TEST_F(OutboxSenderTest, AReplyThePlatformRefusesForGoodIsDroppedAndTheNextOneGoes) {
   failures_["a1"] = {ErrorCode::kInvalidArgument, 100};
   queue("111", "a", {"a1", "a2"});
@@ -116,6 +160,72 @@ TEST_F(OutboxSenderTest, AReplyThePlatformRefusesForGoodIsDroppedAndTheNextOneGo
   EXPECT_THAT(delivered_["111"], ElementsAre("a2"));
   EXPECT_EQ(counted("dropped"), 1u);
   EXPECT_EQ(outbox_rows(), 0);
+}
+
+// Returns `count` replies named prefix1, prefix2, …
+std::vector<std::string> numbered(const std::string& prefix, int count) {
+  std::vector<std::string> replies;
+  for (int i = 1; i <= count; ++i) replies.push_back(prefix + std::to_string(i));
+  return replies;
+}
+
+TEST_F(OutboxSenderTest, ACommunitysThousandQueuedRepliesDoNotDelayAnotherCommunitysReply) {
+  queue("111", "a", numbered("a", 1000));
+  queue("222", "b", {"b1"});
+  auto sent = run_coroutine(io_, sender_->run_once());
+  ASSERT_THAT(sent, IsOk());
+  EXPECT_THAT(delivered_["222"], ElementsAre("b1")) << "in the first batch";
+  EXPECT_THAT(delivered_["111"], ElementsAre("a1"));
+}
+
+TEST_F(OutboxSenderTest, TheCommunityBudgetHoldsRepliesBackWithoutSpendingTheirAttempts) {
+  pace({.community_budget = 5, .budget_window = std::chrono::seconds(60), .thread_spacing = {}});
+  queue("111", "a", numbered("a", 12));
+  queue("222", "b", {"b1", "b2"});
+  drain();
+  EXPECT_THAT(delivered_["111"], ElementsAre("a1", "a2", "a3", "a4", "a5"));
+  EXPECT_THAT(delivered_["222"], ElementsAre("b1", "b2")) << "another community's budget is its own";
+  EXPECT_EQ(deferred("community_budget"), 1u);
+  EXPECT_TRUE(claimable().empty()) << "a6 waits for the budget, and the later replies behind it";
+
+  clock_.advance(std::chrono::seconds(60));
+  const std::vector<store::OutboxMessage> waiting = claimable();
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].body, "a6");
+  EXPECT_EQ(waiting[0].attempts, 0) << "being held back is not an attempt";
+
+  for (int window = 0; window < 2; ++window) {
+    drain();
+    clock_.advance(std::chrono::seconds(60));
+  }
+  EXPECT_THAT(delivered_["111"], ::testing::ContainerEq(numbered("a", 12))) << "none dropped, in order";
+  EXPECT_EQ(counted("sent"), 14u);
+  EXPECT_EQ(counted("dropped"), 0u);
+  EXPECT_EQ(counted("retry_scheduled"), 0u);
+  EXPECT_EQ(outbox_rows(), 0);
+}
+
+TEST_F(OutboxSenderTest, RepliesToOneConversationAreSpacedAndKeepTheirOrder) {
+  pace({.community_budget = 100, .budget_window = std::chrono::seconds(60),
+        .thread_spacing = std::chrono::milliseconds(500), .thread_burst = 1});
+  const auto to = [](const std::string& thread, const std::string& text) {
+    return R"({"recipient":{"thread_key":")" + thread + R"("},"message":{"text":")" + text + R"("}})";
+  };
+  const std::vector<std::string> replies = {to("t_1", "x1"), to("t_1", "x2"), to("t_2", "y1"), to("t_1", "x3")};
+  queue("111", "a", replies);
+  const auto start = clock_.now();
+  for (int step = 0; step < 20 && delivered_["111"].size() < replies.size(); ++step) {
+    drain();
+    clock_.advance(std::chrono::milliseconds(100));
+  }
+  EXPECT_THAT(delivered_["111"], ::testing::ContainerEq(replies)) << "in the order they were queued";
+  EXPECT_EQ(sent_at_[replies[0]], start);
+  EXPECT_EQ(sent_at_[replies[1]], start + std::chrono::milliseconds(500));
+  EXPECT_EQ(sent_at_[replies[2]], start + std::chrono::milliseconds(500)) << "another thread is not spaced";
+  EXPECT_EQ(sent_at_[replies[3]], start + std::chrono::milliseconds(1000));
+  EXPECT_EQ(deferred("thread_spacing"), 2u);
+  EXPECT_EQ(deferred("community_budget"), 0u);
+  EXPECT_EQ(counted("sent"), 4u);
 }
 
 }  // namespace
