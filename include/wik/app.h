@@ -18,6 +18,7 @@
 // embedding and tests.
 #pragma once
 
+#include <wik/account_link.h>
 #include <wik/admin.h>
 #include <wik/bot.h>
 #include <wik/config.h>
@@ -81,6 +82,9 @@ class App {
   // Adds a page behind the vendor's admin sign-in at `path` (which must start with "/admin/"),
   // listed as `title` in the admin pages' navigation; GET shows it, POST sends its forms.
   App& admin_page(std::string path, std::string title, AdminHandler handler);
+  // Sets how account-link URLs are made (Context::account_link_url, docs/identities.md); the
+  // default lasts 15 minutes. REQUIRES (fatal otherwise): a lifetime of 1 minute to 24 hours.
+  App& account_links(AccountLinkOptions options);
 
   // Sets up logging (config.log, with every configured secret redacted), opens the store, starts
   // serving and returns; kConfig naming what is missing or invalid.

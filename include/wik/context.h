@@ -10,6 +10,7 @@
 // was given to; its methods are called from that handler's coroutine only.
 #pragma once
 
+#include <wik/account_link.h>
 #include <wik/data.h>
 #include <wik/i18n.h>
 #include <wik/reply.h>
@@ -71,6 +72,23 @@ class Context {
   virtual boost::asio::awaitable<Result<boost::json::value>> graph(
       boost::beast::http::verb method, std::string path, std::vector<std::pair<std::string, std::string>> query = {},
       std::optional<boost::json::value> body = std::nullopt) = 0;
+
+  // ---- Account linking (account_link.h, docs/identities.md)
+  // The vendor account linked to the person the event came from, in this community; nullopt when
+  // they linked none. kInvalidArgument when the event came from no person (an admin page, an
+  // install hook); kUnavailable when the database did not answer in time.
+  virtual boost::asio::awaitable<Result<std::optional<LinkedAccount>>> linked_account() = 0;
+  // Returns a fresh URL of the kit's link page for the person the event came from, in this
+  // community: usable once, for AccountLinkOptions::lifetime (15 minutes unless App::account_links
+  // says otherwise), to link an account signed in on the browser that opens it. Records the
+  // person's identity first: their app-scoped id, and their email when the install has the
+  // read_user_email permission (read from the Graph API as this community). The URL is a
+  // credential of that person: send it to them alone (a 1:1 chat, or send() from a group chat),
+  // never log it. Errors as linked_account(), plus kNotFound when the app is no longer installed
+  // and the Graph API's errors.
+  virtual boost::asio::awaitable<Result<std::string>> account_link_url() = 0;
+  // Removes the link of the person the event came from, if any. Errors as linked_account().
+  virtual boost::asio::awaitable<Result<void>> unlink_account() = 0;
 };
 
 }  // namespace wik

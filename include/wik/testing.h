@@ -11,12 +11,14 @@
 // installs the app in the seed community as its system administrator and subscribes its webhooks,
 // so a person's message reaches the App's handlers as a signed webhook and its replies come back
 // through the Send API, exactly as in production. The helpers act as a person and wait (up to the
-// timeout) for what the bot sent. Everything is stopped and deleted when the Sandbox is destroyed.
+// timeout) for what the bot sent, or act as the person's browser on the kit's pages (link_account).
+// Everything is stopped and deleted when the Sandbox is destroyed.
 // Not thread-safe: use one Sandbox from one test thread.
 #pragma once
 
 #include <wik/app.h>
 #include <wik/result.h>
+#include <wik/secret.h>
 
 #include <boost/json/value.hpp>
 
@@ -82,6 +84,17 @@ class Sandbox {
   // Uninstalls the app as the community's system administrator (the platform then calls the
   // app's deauthorize callback).
   Result<void> uninstall();
+
+  // ---- Account linking (docs/identities.md)
+  // Creates one of the vendor's own accounts (what the sign-in page accepts) in the App's store and
+  // returns its id: kConflict when the email is taken.
+  Result<std::int64_t> create_account(std::string_view email, const Secret& password,
+                                      std::string_view role = "member");
+  // Does what a person does with a link URL from Context::account_link_url(), in a fresh browser:
+  // opens it, signs in as `email` and confirms. Errors name the page that refused: kNotFound
+  // (unknown link), kConflict (used), kExpired, kUnauthenticated (wrong email or password),
+  // kPermissionDenied (refused otherwise), kUnavailable (no answer).
+  Result<void> link_account(const std::string& url, std::string_view email, const Secret& password);
 
  private:
   class Impl;

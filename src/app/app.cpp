@@ -30,6 +30,7 @@
 #include "http/client/client.h"
 #include "http/server/server.h"
 #include "http/server/shutdown.h"
+#include "identity/link_pages.h"
 #include "install/installer.h"
 #include "log/logging.h"
 #include "store/store.h"
@@ -165,6 +166,8 @@ class App::Impl {
   asio::awaitable<Result<void>> send_reply(const store::OutboxMessage& message);
   // The install part's sign-in and CSRF checks, for the admin pages.
   admin::Gate admin_gate();
+  // The install part's sign-in and CSRF checks, for the account-link page.
+  identity::Gate link_gate();
 
   Config config_;
   Handler<Message> on_message;
@@ -184,6 +187,7 @@ class App::Impl {
   };
   std::vector<Page> pages;
   std::vector<CommunitySetting> settings;
+  AccountLinkOptions link_options;
   std::optional<app::BotManners> manners_;
 
   // Runs `handler` for `event` on the dispatcher's thread, if there is a handler.
@@ -207,6 +211,8 @@ class App::Impl {
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
   std::unique_ptr<webhooks::OutboxSender> outbox_;
   std::unique_ptr<admin::AdminPages> admin_;
+  std::unique_ptr<identity::LinkPages> link_pages_;
+  app::AccountLinkSettings account_links_;  // base_url set once the server listens
   std::optional<asio::thread_pool> blocking_;  // store calls of handlers and admin pages
   app::LocaleCache locales_;
   std::optional<app::ContextServices> services_;
@@ -323,6 +329,7 @@ Result<void> App::Impl::start() {
   dispatch_work_.emplace(dispatch_io_->get_executor());
 
   installer_options->app_name = display_name;
+  installer_options->sign_in_returns.emplace_back(identity::kLinkPath);
   installer_ = std::make_unique<install::Installer>(*store_, *graph_, clock_, std::move(*installer_options));
   installer_->on_installed([this](const store::Installation& installation) {
     spawn_hook(on_install, Install{installation.community_id, installation.community_name}, "on_install");
@@ -345,6 +352,12 @@ Result<void> App::Impl::start() {
     });
   }
   admin_->add_routes(server_->router());
+  link_pages_ = std::make_unique<identity::LinkPages>(*store_, link_gate(), clock_,
+                                                      identity::LinkPagesOptions{.app_name = display_name});
+  link_pages_->add_routes(server_->router());
+  account_links_.path = std::string(identity::kLinkPath);
+  account_links_.lifetime = link_options.lifetime;
+  services_->account_links = &account_links_;
 
   webhooks::EventHandler handler = [this](const store::ClaimedEvent& event) { return dispatch(event); };
   dispatcher_ = std::make_unique<webhooks::Dispatcher>(
@@ -367,6 +380,7 @@ Result<void> App::Impl::start() {
   ingest_->add_routes(server_->router());
 
   if (auto started = server_->start(); !started.ok()) return started;
+  account_links_.base_url = app::link_base_url(config_, server_->port());  // before any handler runs
   dispatcher_->start(dispatch_io_->get_executor());
   outbox_->start(dispatch_io_->get_executor());
   if (sweep_) sweep_->start(dispatch_io_->get_executor());
@@ -377,6 +391,8 @@ Result<void> App::Impl::start() {
     while (!stopping_) {
       lock.unlock();
       if (auto ran = runner.run_pending(); !ran.ok()) spdlog::error("purge: {}", ran.error().reason());
+      // Expired sessions, OAuth states and pending installs (whose sealed tokens are destroyed).
+      if (auto pruned = store_->prune_expired(); !pruned.ok()) spdlog::error("prune: {}", pruned.error().reason());
       lock.lock();
       purge_wake_.wait_for(lock, kPurgeInterval, [this] { return stopping_; });
     }
@@ -408,6 +424,7 @@ void App::Impl::stop() {
   dispatcher_.reset();
   outbox_.reset();
   admin_.reset();
+  link_pages_.reset();
   installer_.reset();
   sweep_.reset();  // its pool posts to the dispatcher's io_context; it borrows the deauthorizer and Graph client
   deauthorizer_.reset();
@@ -418,6 +435,24 @@ void App::Impl::stop() {
   services_.reset();
   blocking_.reset();
   store_.reset();
+}
+
+identity::Gate App::Impl::link_gate() {
+  install::Installer* installer = installer_.get();
+  return identity::Gate{
+      .signed_in =
+          [installer](const http::Request& request) {
+            std::vector<store::Account> accounts;
+            for (install::SignedInAccount& signed_in : installer->signed_in(request)) {
+              accounts.push_back(std::move(signed_in.account));
+            }
+            return accounts;
+          },
+      .csrf_token = [installer](const http::Request& request) { return installer->csrf_token(request); },
+      .checked_form = [installer](const http::Request& request) { return installer->checked_form(request); },
+      .page = [installer](std::string page, std::string_view csrf,
+                          boost::beast::http::status status) { return installer->page(std::move(page), csrf, status); },
+      .sign_in_path = installer->options().sign_in_path};
 }
 
 admin::Gate App::Impl::admin_gate() {
@@ -505,11 +540,17 @@ App& App::community_setting(CommunitySetting setting) {
   impl_->settings.push_back(std::move(setting));
   return *this;
 }
+App& App::account_links(AccountLinkOptions options) {
+  if (options.lifetime < std::chrono::minutes(1) || options.lifetime > std::chrono::hours(24)) {
+    fatal("account_links: the lifetime must be 1 minute to 24 hours");
+  }
+  impl_->link_options = options;
+  return *this;
+}
 App& App::register_table(std::string table, std::string community_column) {
   impl_->tables.push_back({.table = std::move(table), .community_column = std::move(community_column)});
   return *this;
 }
-
 Result<void> App::start() { return impl_->start(); }
 std::uint16_t App::port() const { return impl_->server_->port(); }
 void App::stop() { impl_->stop(); }

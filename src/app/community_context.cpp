@@ -183,4 +183,16 @@ asio::awaitable<Result<boost::json::value>> CommunityContext::graph(verb method,
   co_return co_await services_.graph.call(**install, std::move(request));
 }
 
+asio::awaitable<Result<std::optional<LinkedAccount>>> CommunityContext::linked_account() {
+  co_return co_await app::linked_account(services_, *this, person_id_);
+}
+
+asio::awaitable<Result<std::string>> CommunityContext::account_link_url() {
+  co_return co_await app::account_link_url(services_, *this, person_id_);
+}
+
+asio::awaitable<Result<void>> CommunityContext::unlink_account() {
+  co_return co_await app::unlink_account(services_, *this, person_id_);
+}
+
 }  // namespace wik::app

@@ -8,7 +8,8 @@
 // locale once locale() has read it (the App reads it before a chat handler runs when a Bot is set).
 // A webhook event's handler leaves its replies and its commit_with_event() writes in the event's
 // EventEffects: the dispatcher commits them with the event's completion and the outbox
-// (webhooks/outbox_sender.h) sends the replies after it. Borrows the services, which must outlive it.
+// (webhooks/outbox_sender.h) sends the replies after it. Account linking is app/account_links.h's,
+// for the person the context was made for. Borrows the services, which must outlive it.
 #pragma once
 
 #include <wik/context.h>
@@ -22,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "app/account_links.h"
 #include "app/community_data.h"
 #include "graph/graph_client.h"
 #include "store/store.h"
@@ -52,6 +54,7 @@ struct ContextServices {
   LocaleCache& locales;
   const BotManners* manners = nullptr;  // null when the app set no Bot
   const std::vector<CommunitySetting>* settings = nullptr;  // the app's declared settings; null: none
+  const AccountLinkSettings* account_links = nullptr;       // null: no link page is served
 };
 
 class CommunityContext final : public Context {
@@ -75,6 +78,9 @@ class CommunityContext final : public Context {
   boost::asio::awaitable<Result<boost::json::value>> graph(boost::beast::http::verb method, std::string path,
                                                            std::vector<std::pair<std::string, std::string>> query,
                                                            std::optional<boost::json::value> body) override;
+  boost::asio::awaitable<Result<std::optional<LinkedAccount>>> linked_account() override;
+  boost::asio::awaitable<Result<std::string>> account_link_url() override;
+  boost::asio::awaitable<Result<void>> unlink_account() override;
 
  private:
   boost::asio::awaitable<Result<void>> send_to(boost::json::object recipient, const Reply& reply);

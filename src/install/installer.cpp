@@ -83,7 +83,28 @@ Failure failure_of_state(const Error& error) {
 }
 
 Failure failure_of_pending(const Error& error) {
-  return error.code() == ErrorCode::kExpired ? Failure::kConfirmExpired : Failure::kNothingPending;
+  switch (error.code()) {
+    case ErrorCode::kNotFound: return Failure::kNothingPending;
+    case ErrorCode::kExpired: return Failure::kConfirmExpired;
+    default:
+      spdlog::warn("install: the store failed on a pending install: {}", error.reason());
+      return Failure::kStoreFailed;
+  }
+}
+
+Failure failure_of_holding(const Error& error) {
+  switch (error.code()) {
+    case ErrorCode::kRateLimited: return Failure::kTooBusy;
+    case ErrorCode::kInvalidArgument: return Failure::kPlatformError;  // GET /community named no valid id
+    default:
+      spdlog::warn("install: could not hold a pending install: {}", error.reason());
+      return Failure::kStoreFailed;
+  }
+}
+
+// Returns the community a pending install is for, as the confirmation page names it.
+VerifiedCommunity community_of(const store::PendingInstallSummary& pending) {
+  return {.id = pending.community_id, .name = pending.community_name, .permissions = pending.permissions};
 }
 
 // Returns the community a GET /community?fields=id,name,install answer describes.
@@ -144,8 +165,7 @@ Installer::Installer(store::Store& store, graph::GraphClient& graph, const core:
       confirm_path_(redirect_path_ + "/confirm"),
       workplace_origin_(origin_of(options_.workplace_url)),
       cookies_(options_.secure_cookies),
-      sessions_(store, clock, options_.session_lifetime, options_.max_accounts_per_browser, options_.login_limits),
-      pending_(clock, options_.max_pending_installs, kTombstoneFor) {
+      sessions_(store, clock, options_.session_lifetime, options_.max_accounts_per_browser, options_.login_limits) {
   if (workplace_origin_.empty()) fatal("Installer: workplace_url must be an absolute http(s) URL");
 }
 
@@ -265,7 +285,6 @@ asio::awaitable<http::Response> Installer::on_start(Installer* self, http::Reque
 // ---- The redirect from Workplace
 
 asio::awaitable<http::Response> Installer::on_redirect(Installer* self, http::Request& request) {
-  self->pending_.expire();
   const auto state = request.query("state");
   const Flow flow = state ? Flow::kDeveloper : Flow::kWorkplace;
   if (request.query("error")) {
@@ -315,20 +334,24 @@ asio::awaitable<http::Response> Installer::hold_workplace_install(const http::Re
   const std::string code_hash = core::to_hex(core::sha256(code));
   const auto earlier = cookies_.read(request, kPendingCookie);
   if (earlier) {
-    const auto found = pending_.find(Secret(*earlier));
+    const auto found = store_.find_pending_install(Secret(*earlier));
     if (found.ok() && found->code_hash == code_hash) co_return see_other(confirm_path_);  // a reload
   }
-  const TimePoint deadline = clock_.now() + options_.code_lifetime;
+  const store::TimePoint deadline = clock_.now() + options_.code_lifetime;
   std::string return_url = trusted_return_url(request.query("redirect_uri").value_or(""));
   auto verified = co_await exchange_and_verify(std::move(code));
   if (!verified.ok()) co_return failure(failure_of_exchange(verified.error()), Flow::kWorkplace);
-  auto id = pending_.add({.token = std::move(verified->token),
-                          .summary = {.community = std::move(verified->community),
-                                      .return_url = std::move(return_url),
-                                      .code_hash = code_hash,
-                                      .deadline = deadline}});
-  if (!id.ok()) co_return failure(Failure::kTooBusy, Flow::kWorkplace);
-  if (earlier) pending_.discard(Secret(*earlier));
+  const store::PendingInstall pending{.token = std::move(verified->token),
+                                      .summary = {.community_id = std::move(verified->community.id),
+                                                  .community_name = std::move(verified->community.name),
+                                                  .permissions = std::move(verified->community.permissions),
+                                                  .return_url = std::move(return_url),
+                                                  .code_hash = code_hash,
+                                                  .deadline = deadline,
+                                                  .tombstone_until = deadline + kTombstoneFor}};
+  auto id = store_.add_pending_install(pending, options_.max_pending_installs);
+  if (!id.ok()) co_return failure(failure_of_holding(id.error()), Flow::kWorkplace);
+  if (earlier) (void)store_.discard_pending_install(Secret(*earlier));  // else it expires unconfirmed
   http::Response response = see_other(confirm_path_);
   cookies_.write(response, kPendingCookie, id->expose(), options_.code_lifetime + kTombstoneFor);
   co_return response;
@@ -357,12 +380,12 @@ asio::awaitable<Result<Installer::VerifiedInstall>> Installer::exchange_and_veri
 asio::awaitable<http::Response> Installer::on_confirm_page(Installer* self, http::Request& request) {
   const auto id = self->cookies_.read(request, kPendingCookie);
   if (!id) co_return self->failure(Failure::kNothingPending, Flow::kWorkplace);
-  const auto found = self->pending_.find(Secret(*id));
+  const auto found = self->store_.find_pending_install(Secret(*id));
   if (!found.ok()) co_return self->failure(failure_of_pending(found.error()), Flow::kWorkplace);
   const ConfirmView view{
       .confirm_path = self->confirm_path_,
       .sign_in_href = self->options_.sign_in_path + "?next=" + self->confirm_path_,
-      .community = found->community,
+      .community = community_of(*found),
       .remaining = std::chrono::ceil<std::chrono::seconds>(found->deadline - self->clock_.now()),
       .accounts = self->choices(self->signed_in(request))};
   const std::string csrf = self->csrf_token(request);
@@ -375,10 +398,12 @@ asio::awaitable<http::Response> Installer::on_confirm(Installer* self, http::Req
   const auto id_text = self->cookies_.read(request, kPendingCookie);
   if (!id_text) co_return self->failure(Failure::kNothingPending, Flow::kWorkplace);
   const Secret id(*id_text);
-  const auto found = self->pending_.find(id);
+  const auto found = self->store_.find_pending_install(id);
   if (!found.ok()) co_return self->failure(failure_of_pending(found.error()), Flow::kWorkplace);
   if (form->find("action") == "cancel") {
-    self->pending_.discard(id);
+    if (const auto discarded = self->store_.discard_pending_install(id); !discarded.ok()) {
+      co_return self->failure(failure_of_pending(discarded.error()), Flow::kWorkplace);
+    }
     http::Response response = self->failure(Failure::kCancelled, Flow::kWorkplace);
     self->cookies_.clear(response, kPendingCookie);
     co_return response;
@@ -388,14 +413,14 @@ asio::awaitable<http::Response> Installer::on_confirm(Installer* self, http::Req
   if (chosen == nullptr) co_return self->failure(Failure::kNotSignedIn, Flow::kWorkplace);
   if (!self->may_install(chosen->account)) co_return self->failure(Failure::kNotAdmin, Flow::kWorkplace);
 
-  auto install = self->pending_.take(id);
+  auto install = self->store_.take_pending_install(id);
   if (!install.ok()) co_return self->failure(failure_of_pending(install.error()), Flow::kWorkplace);
-  const VerifiedCommunity& community = install->summary.community;
-  auto scope = self->store_.community(community.id);
+  const store::PendingInstallSummary& pending = install->summary;
+  auto scope = self->store_.community(pending.community_id);
   if (!scope.ok()) co_return self->failure(Failure::kPlatformError, Flow::kWorkplace);
-  auto installed = scope->put_installation({.community_name = community.name,
+  auto installed = scope->put_installation({.community_name = pending.community_name,
                                             .access_token = std::move(install->token),
-                                            .permissions = community.permissions,
+                                            .permissions = pending.permissions,
                                             .installed_by = chosen->account.id});
   if (!installed.ok()) {
     spdlog::warn("install: could not save the install of community {}: {}", scope->community_id(),
@@ -405,9 +430,9 @@ asio::awaitable<http::Response> Installer::on_confirm(Installer* self, http::Req
   spdlog::info("install: community {} installed by account {} ({})", scope->community_id(), chosen->account.id,
                flow_name(false));
   self->announce(*installed);
-  const SuccessView view{.community_name = community.name,
+  const SuccessView view{.community_name = pending.community_name,
                          .account_email = chosen->account.email,
-                         .return_url = install->summary.return_url,
+                         .return_url = pending.return_url,
                          .admin_path = self->options_.admin_path};
   const std::string csrf = self->csrf_token(request);
   http::Response response = self->page(success_page(self->page_context(csrf), view), csrf);
@@ -422,7 +447,15 @@ std::string Installer::next_path(std::string_view next) const {
                             return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                                    c == '/' || c == '_' || c == '-';
                           }));
-  if (next == confirm_path_ || admin_page) return std::string(next);
+  const bool return_page = std::ranges::any_of(options_.sign_in_returns, [&](const std::string& path) {
+    if (!path.starts_with('/') || path.starts_with("//") || !next.starts_with(path)) return false;
+    const std::string_view query = next.substr(path.size());
+    return query.empty() || (query.front() == '?' && std::ranges::all_of(query.substr(1), [](char c) {
+                               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                      c == '_' || c == '=' || c == '&' || c == '%' || c == '.' || c == '-';
+                             }));
+  });
+  if (next == confirm_path_ || admin_page || return_page) return std::string(next);
   return options_.admin_path;
 }
 

@@ -12,7 +12,9 @@
 // is followed only to the configured Workplace host; every POST checks the browser's CSRF token and
 // is answered with 303, never 307/308.
 //
-// Thread-safe (handlers run on any I/O thread); handlers block on the store. Borrows the store,
+// Everything an install waits on (sessions, OAuth states, pending installs) is kept in the store, so
+// each step may reach another replica. Thread-safe (handlers run on any I/O thread); handlers block
+// on the store. Borrows the store,
 // Graph client and clock, which must outlive it and the server whose routes it added.
 #pragma once
 
@@ -35,7 +37,6 @@
 #include "install/cookies.h"
 #include "install/login_throttle.h"
 #include "install/pages.h"
-#include "install/pending_installs.h"
 #include "store/store.h"
 
 namespace wik::install {
@@ -58,6 +59,8 @@ struct InstallerOptions {
   std::chrono::seconds code_lifetime = std::chrono::seconds(300);  // the platform's code lifetime
   std::chrono::seconds session_lifetime = std::chrono::hours(12);
   std::size_t max_accounts_per_browser = 4;
+  // Workplace-initiated installs waiting for confirmation at once, counted in the store across
+  // every replica; one more is answered 429.
   std::size_t max_pending_installs = 1000;
   std::size_t max_form_bytes = 4096;  // larger form bodies are answered 413
   LoginLimits login_limits;
@@ -65,6 +68,10 @@ struct InstallerOptions {
   // client a sign-in is throttled by (login_throttle.h client_address()). 0: the socket's peer; a
   // client's own X-Forwarded-For is never trusted then.
   std::size_t trusted_proxy_hops = 0;
+  // More pages of ours the sign-in may return to (`next`), such as the account-link page: each a
+  // plain absolute path ("/link"), matched by a `next` that is the path itself or the path, '?' and
+  // a query of [A-Za-z0-9_=&%.-] only.
+  std::vector<std::string> sign_in_returns;
 };
 
 // Returns the options `config` implies: redirect_url from [app] redirect_url, else
@@ -124,8 +131,9 @@ class Installer {
   std::vector<AccountChoice> choices(const std::vector<SignedInAccount>& accounts) const;
   PageContext page_context(std::string csrf) const;
   http::Response failure(Failure failure, Flow flow) const;
-  // Returns where a person goes after signing in: `next` when it is the confirmation page or an
-  // admin page (a plain /admin path), else the install admin page. Never another site.
+  // Returns where a person goes after signing in: `next` when it is the confirmation page, an
+  // admin page (a plain /admin path) or one of options_.sign_in_returns, else the install admin
+  // page. Never another site.
   std::string next_path(std::string_view next) const;
   // Tells the listener, if any, that `installation` was recorded.
   void announce(const store::Installation& installation) const;
@@ -139,7 +147,6 @@ class Installer {
   const std::string workplace_origin_;  // scheme://host:port of options_.workplace_url
   const CookiePolicy cookies_;
   AccountSessions sessions_;
-  PendingInstalls pending_;
   std::function<void(const store::Installation&)> installed_;
 };
 

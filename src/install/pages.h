@@ -14,10 +14,16 @@
 #include <string>
 #include <vector>
 
-#include "install/pending_installs.h"
 #include "store/records.h"
 
 namespace wik::install {
+
+// The community an install token belongs to, as GET /community reported it.
+struct VerifiedCommunity {
+  std::string id;
+  std::string name;
+  std::vector<std::string> permissions;  // lower-cased
+};
 
 // A signed-in account as the account chooser lists it.
 struct AccountChoice {

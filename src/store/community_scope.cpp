@@ -1,5 +1,9 @@
 #include "store/community_scope.h"
 
+#include "core/ascii.h"
+#include "core/hex.h"
+#include "core/hmac.h"
+#include "core/secure_random.h"
 #include "core/utf8.h"
 #include "store/data_keys.h"
 #include "store/store.h"
@@ -27,6 +31,32 @@ Identity identity_from(const Row& row, const CommunityId& community_id) {
 }
 
 constexpr std::string_view kIdentityColumns = "user_id, email, account_id, updated_at";
+
+// Returns the account `condition` (on one parameter, $1 = `value`) finds, or nullopt.
+Result<std::optional<Account>> account_where(Transaction& tx, std::string_view condition, SqlValue value) {
+  Result<Rows> rows =
+      tx.query("SELECT id, email, role, created_at FROM accounts WHERE " + std::string(condition), {std::move(value)});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Account>();
+  const Row& row = rows->front();
+  return std::optional<Account>(
+      Account{.id = row.integer(0), .email = row.text(1), .role = row.text(2), .created_at = from_ms(row.integer(3))});
+}
+
+std::string token_hash(const Secret& token) { return core::to_hex(core::sha256(token.expose())); }
+
+// Returns why the token `hash` of `community_id` cannot be used now: kNotFound when this community
+// has no such token, kConflict when it was used, kExpired when too old.
+Error unusable_token(Transaction& tx, const CommunityId& community_id, const std::string& hash, std::int64_t now) {
+  Result<Rows> rows = tx.query(
+      "SELECT used_at, expires_at FROM account_link_tokens WHERE token_hash = $1 AND community_id = $2",
+      {hash, community_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return Error(ErrorCode::kNotFound, "unknown account link");
+  if (rows->front().optional_integer(0)) return Error(ErrorCode::kConflict, "the account link was used already");
+  if (rows->front().integer(1) <= now) return Error(ErrorCode::kExpired, "the account link expired");
+  return Error(ErrorCode::kInternal, "a usable account link was refused");
+}
 
 }  // namespace
 
@@ -300,6 +330,144 @@ Result<Identity> CommunityScope::link_identity(std::string_view user_id, Account
     if (!rows) return rows.error();
     if (rows->empty()) return Error(ErrorCode::kNotFound, "no such user in this community");
     return identity_from(rows->front(), community_id_);
+  });
+}
+
+Result<std::optional<Account>> CommunityScope::linked_account(std::string_view user_id) {
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<std::optional<Account>> {
+    Result<Rows> rows = tx.query(
+        "SELECT a.id, a.email, a.role, a.created_at FROM identities i JOIN accounts a ON a.id = i.account_id "
+        "WHERE i.community_id = $1 AND i.user_id = $2",
+        {community_id_, user_id});
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<Account>();
+    const Row& row = rows->front();
+    return std::optional<Account>(Account{
+        .id = row.integer(0), .email = row.text(1), .role = row.text(2), .created_at = from_ms(row.integer(3))});
+  });
+}
+
+Result<bool> CommunityScope::unlink_identity(std::string_view user_id) {
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<bool> {
+    Result<std::int64_t> updated = tx.execute(
+        "UPDATE identities SET account_id = NULL, updated_at = $3 "
+        "WHERE community_id = $1 AND user_id = $2 AND account_id IS NOT NULL",
+        {community_id_, user_id, store_->now_ms()});
+    if (!updated) return updated.error();
+    if (*updated == 0) return false;
+    if (Result<void> audited = store_->append_audit(tx, community_id_, "account_unlinked", ""); !audited) {
+      return audited.error();
+    }
+    return true;
+  });
+}
+
+// ---- Account links
+
+Result<void> CommunityScope::check_installed(Transaction& tx, bool for_write) {
+  Result<std::optional<Secret>> key = store_->find_data_key(tx, community_id_, for_write);
+  if (!key) return key.error();
+  Result<Rows> state = tx.query("SELECT state FROM installations WHERE community_id = $1", {community_id_});
+  if (!state) return state.error();
+  if (!*key || state->empty() || install_state_from(state->front().text(0)) != InstallState::kActive) {
+    return Error(ErrorCode::kPermissionDenied, "the app is no longer installed in this community");
+  }
+  return ok_result();
+}
+
+Result<Secret> CommunityScope::create_account_link(const AccountLinkInput& person, std::chrono::seconds lifetime) {
+  Secret token(core::secure_random_token(32));
+  const std::int64_t now = store_->now_ms();
+  const std::int64_t expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(lifetime).count();
+  Result<void> created = store_->database_->transact([&](Transaction& tx) -> Result<void> {
+    if (Result<void> installed = check_installed(tx, true); !installed) {
+      if (installed.error().code() != ErrorCode::kPermissionDenied) return installed.error();
+      return Error(ErrorCode::kNotFound, "the community is not installed (or its data was purged)");
+    }
+    Result<std::int64_t> identity = tx.execute(
+        "INSERT INTO identities (community_id, user_id, email, updated_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (community_id, user_id) DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at",
+        {community_id_, person.user_id, person.email, now});
+    if (!identity) return identity.error();
+    Result<std::int64_t> pruned = tx.execute(
+        "DELETE FROM account_link_tokens WHERE community_id = $1 AND expires_at <= $2", {community_id_, now});
+    if (!pruned) return pruned.error();
+    Result<std::int64_t> inserted = tx.execute(
+        "INSERT INTO account_link_tokens (token_hash, community_id, user_id, person_name, created_at, expires_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        {token_hash(token), community_id_, person.user_id, person.person_name, now, expires});
+    if (!inserted) return inserted.error();
+    return ok_result();
+  });
+  if (!created) return created.error();
+  return token;
+}
+
+Result<AccountLinkOffer> CommunityScope::find_account_link(const Secret& token) {
+  const std::string hash = token_hash(token);
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<AccountLinkOffer> {
+    const std::int64_t now = store_->now_ms();
+    Result<Rows> rows = tx.query(
+        "SELECT t.user_id, t.person_name, t.expires_at, i.email, i.account_id FROM account_link_tokens t "
+        "JOIN identities i ON i.community_id = t.community_id AND i.user_id = t.user_id "
+        "WHERE t.token_hash = $1 AND t.community_id = $2 AND t.used_at IS NULL AND t.expires_at > $3",
+        {hash, community_id_, now});
+    if (!rows) return rows.error();
+    if (rows->empty()) return unusable_token(tx, community_id_, hash, now);
+    if (Result<void> installed = check_installed(tx, false); !installed) return installed.error();
+    Result<Rows> name = tx.query("SELECT community_name FROM installations WHERE community_id = $1", {community_id_});
+    if (!name) return name.error();
+    const Row& row = rows->front();
+    AccountLinkOffer offer{.community_id = community_id_,
+                           .community_name = name->empty() ? community_id_ : name->front().text(0),
+                           .user_id = row.text(0),
+                           .person_name = row.text(1),
+                           .email = row.text(3),
+                           .linked_account = {},
+                           .same_email_account = {},
+                           .expires_at = from_ms(row.integer(2))};
+    if (const std::optional<std::int64_t> linked = row.optional_integer(4)) {
+      Result<std::optional<Account>> account = account_where(tx, "id = $1", *linked);
+      if (!account) return account.error();
+      offer.linked_account = std::move(*account);
+    }
+    if (!offer.email.empty()) {
+      Result<std::optional<Account>> account = account_where(tx, "email = $1", core::ascii_lower(offer.email));
+      if (!account) return account.error();
+      offer.same_email_account = std::move(*account);
+    }
+    return offer;
+  });
+}
+
+Result<Identity> CommunityScope::redeem_account_link(const Secret& token, AccountId account) {
+  const std::string hash = token_hash(token);
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<Identity> {
+    const std::int64_t now = store_->now_ms();
+    if (Result<void> installed = check_installed(tx, true); !installed) return installed.error();
+    // The conditional update is the single use: a concurrent redeemer waits for this row (PostgreSQL)
+    // or for the write lock (SQLite), then finds it used.
+    Result<Rows> taken = tx.query(
+        "UPDATE account_link_tokens SET used_at = $3 "
+        "WHERE token_hash = $1 AND community_id = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
+        {hash, community_id_, now});
+    if (!taken) return taken.error();
+    if (taken->empty()) return unusable_token(tx, community_id_, hash, now);
+    Result<Rows> found = tx.query("SELECT id FROM accounts WHERE id = $1", {account});
+    if (!found) return found.error();
+    if (found->empty()) return Error(ErrorCode::kUnauthenticated, "the account no longer exists");
+    Result<Rows> linked = tx.query(
+        "UPDATE identities SET account_id = $3, updated_at = $4 WHERE community_id = $1 AND user_id = $2 "
+        "RETURNING " + std::string(kIdentityColumns),
+        {community_id_, taken->front().text(0), account, now});
+    if (!linked) return linked.error();
+    if (linked->empty()) return Error(ErrorCode::kNotFound, "unknown account link");
+    if (Result<void> audited =
+            store_->append_audit(tx, community_id_, "account_linked", "account=" + std::to_string(account));
+        !audited) {
+      return audited.error();
+    }
+    return identity_from(linked->front(), community_id_);
   });
 }
 

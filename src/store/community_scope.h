@@ -12,8 +12,10 @@
 #include "store/database.h"
 #include "store/records.h"
 
+#include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +88,28 @@ class CommunityScope {
   Result<Identity> identity(std::string_view user_id);
   // Links a user to a vendor account: kNotFound when the user or the account is unknown.
   Result<Identity> link_identity(std::string_view user_id, AccountId account);
+  // Returns the vendor account `user_id` is linked to, or nullopt when the user is unknown or not
+  // linked (an account deleted since is no link).
+  Result<std::optional<Account>> linked_account(std::string_view user_id);
+  // Removes the user's link to a vendor account, auditing it ("account_unlinked"); returns
+  // whether there was one.
+  Result<bool> unlink_identity(std::string_view user_id);
+
+  // ---- Account links (docs/identities.md): single-use tokens a person confirms with the vendor's sign-in
+  // Records the person's identity (as put_identity does: a link is kept) and returns a fresh
+  // token for the person alone, usable once within `lifetime`; only its SHA-256 is stored. One
+  // transaction holding the community's data key (locked on PostgreSQL): kNotFound when the
+  // community is not installed (or its data was purged). Deletes the community's expired tokens.
+  Result<Secret> create_account_link(const AccountLinkInput& person, std::chrono::seconds lifetime);
+  // Returns what `token` stands for, in this community only: kNotFound when it is unknown here
+  // (a token of another community included), kConflict when it was used, kExpired when too old,
+  // kPermissionDenied when the app is no longer installed in the community.
+  Result<AccountLinkOffer> find_account_link(const Secret& token);
+  // Uses up `token` and links its person to `account`, atomically: of several callers (threads,
+  // replicas sharing the database) one at most succeeds. Errors as find_account_link, plus
+  // kUnauthenticated when the account no longer exists; after any error nothing has changed and
+  // the token is as it was. Audited as "account_linked" with the account id.
+  Result<Identity> redeem_account_link(const Secret& token, AccountId account);
 
   // ---- Application tables
   // Runs `work` in one transaction over this community's rows of the application's own tables,
@@ -105,6 +129,9 @@ class CommunityScope {
  private:
   friend class Store;
   CommunityScope(Store& store, CommunityId community_id) : store_(&store), community_id_(std::move(community_id)) {}
+  // Returns ok when the community's install is active and it has its data key (locked on
+  // PostgreSQL when `for_write`, so a purge waits for `tx`): kPermissionDenied otherwise.
+  Result<void> check_installed(Transaction& tx, bool for_write);
 
   Store* store_;
   CommunityId community_id_;

@@ -101,6 +101,30 @@ CREATE TABLE community_settings (
 )";
 }
 
+// Single-use tokens of the account-link URLs (docs/identities.md): only the token's SHA-256 is kept,
+// with the community and person it stands for. Community data, purged with the community.
+std::string account_link_tokens_schema() {
+  return R"(
+CREATE TABLE account_link_tokens (
+  token_hash TEXT PRIMARY KEY, community_id TEXT NOT NULL, user_id TEXT NOT NULL, person_name TEXT NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT);
+CREATE INDEX account_link_tokens_community ON account_link_tokens (community_id, expires_at);
+)";
+}
+
+// Workplace-initiated installs waiting for an admin's confirmation (docs/install.md), so that every
+// replica finds them: the browser's id as its SHA-256, the token sealed with the key ring ('' once
+// the deadline passed: the row is then a tombstone until tombstone_until). Purged with the community.
+std::string pending_installs_schema() {
+  return R"(
+CREATE TABLE pending_installs (
+  id_hash TEXT PRIMARY KEY, community_id TEXT NOT NULL, community_name TEXT NOT NULL, permissions TEXT NOT NULL,
+  return_url TEXT NOT NULL, code_hash TEXT NOT NULL, token_sealed TEXT NOT NULL, created_at BIGINT NOT NULL,
+  deadline BIGINT NOT NULL, tombstone_until BIGINT NOT NULL);
+CREATE INDEX pending_installs_community ON pending_installs (community_id);
+)";
+}
+
 std::string create_migrations_table() {
   return "CREATE TABLE IF NOT EXISTS schema_migrations ("
          "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -112,12 +136,14 @@ Result<std::int64_t> read_version(Transaction& tx) {
   return rows->at(0).integer(0);
 }
 
-constexpr std::array<CommunityTable, 7> kCommunityTables = {{
+constexpr std::array<CommunityTable, 9> kCommunityTables = {{
     {"inbox", "community_id"},
     {"outbox", "community_id"},
     {"dead_letters", "community_id"},
     {"identities", "community_id"},
+    {"account_link_tokens", "community_id"},
     {"installations", "community_id"},
+    {"pending_installs", "community_id"},
     {"community_health", "community_id"},
     {"community_settings", "community_id"},
 }};
@@ -128,7 +154,9 @@ std::vector<Migration> kit_migrations(Dialect dialect) {
   return {Migration{.version = 1, .name = "initial schema", .sql = initial_schema(dialect)},
           Migration{.version = 2, .name = "reply outbox", .sql = outbox_schema(dialect)},
           Migration{.version = 3, .name = "community health", .sql = community_health_schema()},
-          Migration{.version = 4, .name = "community settings", .sql = community_settings_schema()}};
+          Migration{.version = 4, .name = "community settings", .sql = community_settings_schema()},
+          Migration{.version = 5, .name = "account link tokens", .sql = account_link_tokens_schema()},
+          Migration{.version = 6, .name = "pending installs", .sql = pending_installs_schema()}};
 }
 
 Result<std::int64_t> schema_version(Database& database) {

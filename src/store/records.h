@@ -92,12 +92,52 @@ struct OAuthState {
   TimePoint expires_at;
 };
 
+// What a browser is asked to confirm of a pending install: everything but the token.
+struct PendingInstallSummary {
+  CommunityId community_id;
+  std::string community_name;
+  std::vector<std::string> permissions;  // lower-cased
+  std::string return_url;  // a trusted Workplace URL to return to after the install, or ""
+  std::string code_hash;   // hex SHA-256 of the code, to recognise a reloaded redirect
+  TimePoint deadline;      // the code's lifetime from the redirect: the token is destroyed then
+  TimePoint tombstone_until;  // until then an expired install is still known as such (after deadline)
+};
+
+// A Workplace-initiated install whose code was exchanged, waiting for a signed-in admin's
+// confirmation (Store::add_pending_install, docs/install.md).
+struct PendingInstall {
+  AccessToken token;
+  PendingInstallSummary summary;
+};
+
 struct Identity {
   CommunityId community_id;
   std::string user_id;  // app-scoped user id
   std::string email;
   std::optional<AccountId> account_id;  // the vendor account it is linked to, if any
   TimePoint updated_at;
+};
+
+// A person a link to the vendor's account is made for (CommunityScope::create_account_link).
+struct AccountLinkInput {
+  std::string user_id;      // app-scoped user id
+  std::string email;        // as Workplace gave it (read_user_email); "" when unknown
+  std::string person_name;  // as Workplace gave it, for the link page; "" when unknown
+};
+
+// What a live account-link token stands for (CommunityScope::find_account_link): everything but
+// the token, which only the person's URL holds (the store keeps its SHA-256).
+struct AccountLinkOffer {
+  CommunityId community_id;
+  std::string community_name;
+  std::string user_id;
+  std::string person_name;
+  std::string email;                       // the identity's email; "" when unknown
+  std::optional<Account> linked_account;   // the account the person is linked to now, if any
+  // The account whose email is the identity's (compared ignoring ASCII case), if any: what the
+  // link page may propose, never a link by itself (anyone can be given any email in Workplace).
+  std::optional<Account> same_email_account;
+  TimePoint expires_at;
 };
 
 struct InboxEventInput {
@@ -144,7 +184,6 @@ struct CompletionOutcome {
   std::optional<Error> write_error;
   bool behind_failure = false;
 };
-
 
 enum class FailOutcome { kRetryScheduled, kDeadLettered };
 

@@ -101,6 +101,34 @@ std::string batch_delete_sql(Dialect dialect, std::string_view table, std::strin
 // lock already does), so two claimers never read the same unleased rows.
 constexpr std::int64_t kInboxClaimLock = 7394002;
 constexpr std::int64_t kOutboxClaimLock = 7394003;
+// The advisory lock under which every replica's pending-install calls take turns (PostgreSQL), so
+// the capacity holds across replicas and expiry never races a take.
+constexpr std::int64_t kPendingInstallLock = 7394004;
+
+// The columns pending_summary_of() reads, and the sealed token ('' in a tombstone) after them.
+constexpr std::string_view kPendingColumns =
+    "community_id, community_name, permissions, return_url, code_hash, deadline, tombstone_until, token_sealed";
+constexpr std::size_t kPendingTokenColumn = 7;
+
+PendingInstallSummary pending_summary_of(const Row& row) {
+  return {.community_id = row.text(0),
+          .community_name = row.text(1),
+          .permissions = split_words(row.text(2)),
+          .return_url = row.text(3),
+          .code_hash = row.text(4),
+          .deadline = from_ms(row.integer(5)),
+          .tombstone_until = from_ms(row.integer(6))};
+}
+
+// Returns the pending install `rows` (of kPendingColumns) hold: kNotFound when none, kExpired for a
+// tombstone.
+Result<PendingInstallSummary> waiting_install(const Rows& rows) {
+  if (rows.empty()) return Error(ErrorCode::kNotFound, "no install is waiting for confirmation");
+  if (rows.front().text(kPendingTokenColumn).empty()) {
+    return Error(ErrorCode::kExpired, "the time to confirm the install ran out");
+  }
+  return pending_summary_of(rows.front());
+}
 
 // Takes the claim's advisory lock (PostgreSQL), and keeps the planner from bitmap scans for the
 // rest of the transaction: without fresh statistics (a backlog that arrived faster than
@@ -867,6 +895,17 @@ Result<std::int64_t> Store::rewrap_data_keys() {
                      {row.text(0), wrap_data_key(key_ring_, *key, row.text(0))});
       if (!updated) return updated.error();
     }
+    if (Result<std::int64_t> expired = expire_pending_installs(tx); !expired) return expired.error();
+    Result<Rows> pending =
+        tx.query("SELECT id_hash, community_id, token_sealed FROM pending_installs WHERE token_sealed <> ''");
+    if (!pending) return pending.error();
+    for (const Row& row : *pending) {
+      Result<std::string> resealed = core::reseal_access_token(key_ring_, row.text(2), row.text(1));
+      if (!resealed) return resealed.error().with_context("pending install token");
+      Result<std::int64_t> updated =
+          tx.execute("UPDATE pending_installs SET token_sealed = $2 WHERE id_hash = $1", {row.text(0), *resealed});
+      if (!updated) return updated.error();
+    }
     const std::string audit_key = core::seal(key_ring_, audit_key_.expose(), kAuditKeyContext);
     Result<std::int64_t> updated = tx.execute("UPDATE meta SET value = $1 WHERE name = 'audit_key'", {audit_key});
     if (!updated) return updated.error();
@@ -1032,7 +1071,97 @@ Result<std::int64_t> Store::prune_expired() {
     if (!sessions) return sessions;
     Result<std::int64_t> states = tx.execute("DELETE FROM oauth_states WHERE expires_at <= $1", {now});
     if (!states) return states;
-    return *sessions + *states;
+    Result<std::int64_t> pending = expire_pending_installs(tx);
+    if (!pending) return pending;
+    return *sessions + *states + *pending;
+  });
+}
+
+// ---- Pending installs
+
+Result<std::int64_t> Store::expire_pending_installs(Transaction& tx) {
+  if (database_->dialect() == Dialect::kPostgres) {
+    Result<Rows> locked = tx.query("SELECT pg_advisory_xact_lock($1)", {kPendingInstallLock});
+    if (!locked) return locked.error();
+  }
+  const std::int64_t now = now_ms();
+  Result<std::int64_t> forgotten = tx.execute("DELETE FROM pending_installs WHERE tombstone_until <= $1", {now});
+  if (!forgotten) return forgotten;
+  Result<std::int64_t> destroyed =
+      tx.execute("UPDATE pending_installs SET token_sealed = '' WHERE token_sealed <> '' AND deadline <= $1", {now});
+  if (!destroyed) return destroyed;
+  return *forgotten + *destroyed;
+}
+
+Result<Secret> Store::add_pending_install(const PendingInstall& install, std::size_t capacity) {
+  const PendingInstallSummary& summary = install.summary;
+  if (!is_valid_community_id(summary.community_id)) {
+    return Error(ErrorCode::kInvalidArgument, "a community id is 1-64 printable characters");
+  }
+  Secret id(core::secure_random_token(32));
+  const std::string id_hash = hash_hex(id.expose());
+  const std::string sealed = core::seal_access_token(key_ring_, install.token, summary.community_id);
+  const std::string permissions = join_words(summary.permissions);
+  // Commits the expiry whether or not there is room (an error would roll it back).
+  Result<bool> added = transact_value(*database_, [&](Transaction& tx) -> Result<bool> {
+    if (Result<std::int64_t> expired = expire_pending_installs(tx); !expired) return expired.error();
+    Result<Rows> waiting = tx.query("SELECT COUNT(*) FROM pending_installs WHERE token_sealed <> ''");
+    if (!waiting) return waiting.error();
+    if (static_cast<std::uint64_t>(waiting->front().integer(0)) >= capacity) return false;
+    Result<std::int64_t> inserted = tx.execute(
+        "INSERT INTO pending_installs (id_hash, community_id, community_name, permissions, return_url, code_hash, "
+        "token_sealed, created_at, deadline, tombstone_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        {id_hash, summary.community_id, summary.community_name, permissions, summary.return_url, summary.code_hash,
+         sealed, now_ms(), to_ms(summary.deadline), to_ms(summary.tombstone_until)});
+    if (!inserted) return inserted.error();
+    return true;
+  });
+  if (!added) return added.error();
+  if (!*added) return Error(ErrorCode::kRateLimited, "too many installs are waiting for confirmation");
+  return id;
+}
+
+Result<PendingInstallSummary> Store::find_pending_install(const Secret& id) {
+  const std::string id_hash = hash_hex(id.expose());
+  // The lookup's outcome is judged after the commit, so that the expiry commits whatever it is.
+  Result<Rows> rows = transact_value(*database_, [&](Transaction& tx) -> Result<Rows> {
+    if (Result<std::int64_t> expired = expire_pending_installs(tx); !expired) return expired.error();
+    return tx.query("SELECT " + std::string(kPendingColumns) + " FROM pending_installs WHERE id_hash = $1", {id_hash});
+  });
+  if (!rows) return rows.error();
+  return waiting_install(*rows);
+}
+
+Result<PendingInstall> Store::take_pending_install(const Secret& id) {
+  const std::string id_hash = hash_hex(id.expose());
+  // The taken row; else the tombstone `id` names, if any. Judged after the commit, as in find.
+  Result<Rows> rows = transact_value(*database_, [&](Transaction& tx) -> Result<Rows> {
+    if (Result<std::int64_t> expired = expire_pending_installs(tx); !expired) return expired.error();
+    // One statement takes the install: of several racing takes, only one gets its row back.
+    Result<Rows> taken = tx.query("DELETE FROM pending_installs WHERE id_hash = $1 AND token_sealed <> '' RETURNING " +
+                                      std::string(kPendingColumns),
+                                  {id_hash});
+    if (!taken || !taken->empty()) return taken;
+    return tx.query("SELECT " + std::string(kPendingColumns) + " FROM pending_installs WHERE id_hash = $1", {id_hash});
+  });
+  if (!rows) return rows.error();
+  Result<PendingInstallSummary> summary = waiting_install(*rows);
+  if (!summary) return summary.error();
+  Result<AccessToken> token =
+      core::open_access_token(key_ring_, rows->front().text(kPendingTokenColumn), summary->community_id);
+  if (!token) {
+    return Error(ErrorCode::kInternal, "the token of a pending install does not open", token.error().reason());
+  }
+  return PendingInstall{.token = std::move(*token), .summary = std::move(*summary)};
+}
+
+Result<void> Store::discard_pending_install(const Secret& id) {
+  const std::string id_hash = hash_hex(id.expose());
+  return database_->transact([&](Transaction& tx) -> Result<void> {
+    if (Result<std::int64_t> expired = expire_pending_installs(tx); !expired) return expired.error();
+    Result<std::int64_t> deleted = tx.execute("DELETE FROM pending_installs WHERE id_hash = $1", {id_hash});
+    if (!deleted) return deleted.error();
+    return ok_result();
   });
 }
 

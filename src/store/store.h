@@ -4,12 +4,13 @@
 // every record mapping exists once, and an engine only runs statements. Community rows are
 // reachable only through a CommunityScope (community_scope.h) bound to one community id; the
 // cross-community calls here are the worker and operator ones (claims, purges, key rotation,
-// listings), and each record they return names its community.
+// listings) and the pending installs, found by their browser's id, and each record they return
+// names its community.
 //
 // Thread-safe: every call may come from any thread, and blocks the caller (SQLite and libpq block
 // anyway); coroutine callers offload calls to a blocking pool. Failures are wik::Error values:
-// kNotFound, kConflict, kExpired, kUnauthenticated, kPermissionDenied, kInvalidArgument as each
-// call states, kUnavailable when the engine is busy or unreachable, kInternal for a bug.
+// kNotFound, kConflict, kExpired, kUnauthenticated, kPermissionDenied, kInvalidArgument,
+// kRateLimited as each call states, kUnavailable when the engine is busy or unreachable, kInternal for a bug.
 // Time comes from the injected Clock only. The Store borrows the Clock, which must outlive it.
 #pragma once
 
@@ -151,9 +152,10 @@ class Store {
   Result<PurgeJob> run_purge_job(std::int64_t job_id);
 
   // ---- Keys and audit
-  // Re-wraps every community data key and the audit key under the ring's active key and returns
-  // how many community keys it re-wrapped. kNotFound when a wrapped key names a key id the ring
-  // lacks (nothing is changed then).
+  // Re-wraps every community data key and the audit key under the ring's active key, re-seals the
+  // tokens of pending installs under it, and returns how many community keys it re-wrapped.
+  // kNotFound when a wrapped key or sealed token names a key id the ring lacks (nothing is changed
+  // then).
   Result<std::int64_t> rewrap_data_keys();
   // Returns the audit entries of `community_id` (found by its keyed hash), oldest first.
   Result<std::vector<AuditEntry>> audit_trail(std::string_view community_id);
@@ -181,8 +183,27 @@ class Store {
   // Consumes `state` (a second take finds nothing): kNotFound when unknown or already taken,
   // kExpired when too old, kPermissionDenied when another session created it.
   Result<OAuthState> take_oauth_state(const Secret& state, const Secret& session_id);
-  // Deletes expired sessions and OAuth states; returns how many.
+  // Deletes expired sessions and OAuth states, destroys the sealed tokens of pending installs past
+  // their deadline and forgets those past their tombstone period; returns how many rows it changed.
   Result<std::int64_t> prune_expired();
+
+  // ---- Pending installs: Workplace-initiated installs waiting for an admin's confirmation
+  // (docs/install.md), shared by every replica. The store keeps only the SHA-256 of the browser's
+  // id, and the token sealed with the key ring for the community (core::seal_access_token). Every
+  // call first destroys the sealed token of each pending install past its deadline (the row stays
+  // as a token-less tombstone until its tombstone_until) and forgets the tombstones past it.
+  // Holds `install` and returns the id its browser keeps: kRateLimited when `capacity` installs
+  // are waiting already (replicas share the count: on PostgreSQL adds take turns),
+  // kInvalidArgument for a malformed community id (as community() says).
+  Result<Secret> add_pending_install(const PendingInstall& install, std::size_t capacity);
+  // Returns what the browser holding `id` is asked to confirm: kNotFound when unknown, taken,
+  // discarded or forgotten, kExpired when its deadline has passed (a tombstone).
+  Result<PendingInstallSummary> find_pending_install(const Secret& id);
+  // Removes the install `id` names and returns it, token included, to one caller only, however
+  // many race on however many replicas: errors as find_pending_install().
+  Result<PendingInstall> take_pending_install(const Secret& id);
+  // Forgets the install `id` names, if any.
+  Result<void> discard_pending_install(const Secret& id);
 
   // ---- Application tables
   // Runs an application's schema — parameterless statements separated by ';', written to be
@@ -232,6 +253,9 @@ class Store {
   Result<std::int64_t> purge_table(std::int64_t job_id, std::string_view community_id, std::string_view table,
                                    std::string_view column);
   Result<PurgeJob> load_purge_job(Transaction& tx, std::int64_t job_id);
+  // Destroys the sealed tokens of pending installs past their deadline and deletes the tombstones
+  // past their tombstone_until; returns how many rows it changed.
+  Result<std::int64_t> expire_pending_installs(Transaction& tx);
 
   std::unique_ptr<Database> database_;
   const core::KeyRing key_ring_;

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "core/secure_random.h"
 #include "emulator/emulator.h"
 #include "http/client/client.h"
+#include "http/url.h"
 #include "store/store.h"
 
 namespace wik::testing {
@@ -51,6 +53,33 @@ BotMessage bot_message_of(const emulator::ChatMessage& sent) {
     }
   }
   return out;
+}
+
+// Returns the value of the form field `name` of `page` (`name="…" value="…"`), or "".
+std::string field_value(const std::string& page, std::string_view name) {
+  const std::string marker = "name=\"" + std::string(name) + "\" value=\"";
+  const std::size_t at = page.find(marker);
+  if (at == std::string::npos) return {};
+  const std::size_t start = at + marker.size();
+  return page.substr(start, page.find('"', start) - start);
+}
+
+// Returns the text of the first <h1> of `page`, which names what a kit page says happened.
+std::string heading(const std::string& page) {
+  const std::size_t open = page.find("<h1>");
+  const std::size_t close = page.find("</h1>", open);
+  return open == std::string::npos || close == std::string::npos ? std::string("an error page")
+                                                                  : page.substr(open + 4, close - open - 4);
+}
+
+Error refused(const http::ClientResponse& response, std::string_view what) {
+  ErrorCode code = ErrorCode::kPermissionDenied;
+  if (response.status == 404) code = ErrorCode::kNotFound;
+  if (response.status == 409) code = ErrorCode::kConflict;
+  if (response.status == 410) code = ErrorCode::kExpired;
+  if (response.status == 401) code = ErrorCode::kUnauthenticated;
+  if (response.status >= 500) code = ErrorCode::kUnavailable;
+  return Error(code, std::string(what) + " answered " + std::to_string(response.status) + ": " + heading(response.body));
 }
 
 }  // namespace
@@ -103,6 +132,27 @@ class Sandbox::Impl {
     return out;
   }
 
+  // Sends `request` as a browser holding `cookies` and keeps the cookies the answer sets.
+  Result<http::ClientResponse> visit(http::ClientRequest request, std::map<std::string, std::string>& cookies) {
+    std::string header;
+    for (const auto& [name, value] : cookies) header += (header.empty() ? "" : "; ") + name + "=" + value;
+    if (!header.empty()) request.headers.set(boost::beast::http::field::cookie, header);
+    std::optional<Result<http::ClientResponse>> response;
+    asio::co_spawn(io, keep(http->request(std::move(request)), response), asio::detached);
+    io.restart();
+    io.run();
+    if (!response || !response->ok()) return Error(ErrorCode::kUnavailable, "the app did not answer");
+    for (const auto& field : (*response)->headers) {
+      if (field.name() != boost::beast::http::field::set_cookie) continue;
+      const std::string_view set_cookie = field.value();
+      const std::string_view pair = set_cookie.substr(0, set_cookie.find(';'));
+      const std::size_t equals = pair.find('=');
+      if (equals == std::string_view::npos) continue;
+      cookies[std::string(pair.substr(0, equals))] = std::string(pair.substr(equals + 1));
+    }
+    return std::move(**response);
+  }
+
   // Waits until `thread_id` has more than `before` bot messages, `replies` of them, and returns them.
   Result<std::vector<BotMessage>> await_replies(const std::string& thread_id, std::size_t before, std::size_t replies) {
     const auto deadline = std::chrono::steady_clock::now() + options.timeout;
@@ -121,6 +171,7 @@ class Sandbox::Impl {
   }
 
   SandboxOptions options;
+  Config config;
   fs::path folder;
   core::SystemClock clock;
   asio::io_context io;
@@ -164,6 +215,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const std::function<void(App&)>&
   config.store.sqlite_path = impl->folder / "app.db";
   config.keys.ring = Secret(core::KeyRing::generate("sandbox").serialize());
   config.log.level = LogLevel::kWarn;
+  impl->config = config;
   impl->app = std::make_unique<App>(config);
   setup(*impl->app);
   if (auto started = impl->app->start(); !started.ok()) return started.error();
@@ -257,6 +309,65 @@ Result<std::vector<BotMessage>> Sandbox::press(const Person& person, const BotMe
 std::vector<BotMessage> Sandbox::messages_to(const Person& person) const {
   const emulator::Thread thread = impl_->emulator->state().direct_thread(person.id, impl_->install.page_id);
   return impl_->in_thread(thread.id);
+}
+
+Result<std::int64_t> Sandbox::create_account(std::string_view email, const Secret& password, std::string_view role) {
+  auto database = app::open_database(impl_->config);
+  if (!database.ok()) return database.error();
+  auto ring = core::KeyRing::parse(impl_->config.keys.ring->expose());
+  if (!ring.ok()) return ring.error();
+  auto store = store::Store::open(std::move(*database), std::move(*ring), impl_->clock);
+  if (!store.ok()) return store.error();
+  auto account = (*store)->create_account(email, password, role);
+  if (!account.ok()) return account.error();
+  return account->id;
+}
+
+Result<void> Sandbox::link_account(const std::string& url, std::string_view email, const Secret& password) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(impl_->app->port());
+  if (!url.starts_with(base + "/")) return Error(ErrorCode::kInvalidArgument, "the URL is not one of the app's");
+  const std::string target = url.substr(base.size());
+  std::map<std::string, std::string> cookies;
+  auto opened = impl_->visit({.method = boost::beast::http::verb::get, .url = url}, cookies);
+  if (!opened.ok()) return opened.error();
+  if (opened->status != 200) return refused(*opened, "the link page");
+
+  auto form = impl_->visit(
+      {.method = boost::beast::http::verb::get, .url = base + "/signin?" + http::encode_form({{"next", target}})},
+      cookies);
+  if (!form.ok()) return form.error();
+  http::ClientRequest sign_in{.method = boost::beast::http::verb::post,
+                              .url = base + "/signin",
+                              .body = http::encode_form({{"csrf", cookies["wik_csrf"]},
+                                                         {"email", std::string(email)},
+                                                         {"password", std::string(password.expose())},
+                                                         {"next", target}})};
+  sign_in.headers.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
+  auto signed_in = impl_->visit(std::move(sign_in), cookies);
+  if (!signed_in.ok()) return signed_in.error();
+  if (signed_in->status == 401) return Error(ErrorCode::kUnauthenticated, "the email or password is wrong");
+  if (signed_in->status != 303) return refused(*signed_in, "the sign-in");
+
+  auto page = impl_->visit({.method = boost::beast::http::verb::get, .url = url}, cookies);
+  if (!page.ok()) return page.error();
+  if (page->status != 200) return refused(*page, "the link page");
+  // The account signed in here is the browser's only one: the page preselects it.
+  const std::string& body = page->body;
+  const std::size_t checked = body.find("\" required checked>");
+  const std::size_t value = checked == std::string::npos ? checked : body.rfind("value=\"", checked);
+  if (value == std::string::npos) return Error(ErrorCode::kPermissionDenied, "the link page offered no account");
+  const std::string account = body.substr(value + 7, checked - value - 7);
+  http::ClientRequest confirm{.method = boost::beast::http::verb::post,
+                              .url = base + target.substr(0, target.find('?')),  // the form posts to the page
+                              .body = http::encode_form({{"csrf", field_value(body, "csrf")},
+                                                         {"c", field_value(body, "c")},
+                                                         {"t", field_value(body, "t")},
+                                                         {"account", account}})};
+  confirm.headers.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
+  auto confirmed = impl_->visit(std::move(confirm), cookies);
+  if (!confirmed.ok()) return confirmed.error();
+  if (confirmed->status != 200) return refused(*confirmed, "the confirmation");
+  return ok_result();
 }
 
 Result<void> Sandbox::uninstall() {

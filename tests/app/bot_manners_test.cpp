@@ -50,6 +50,9 @@ class RecordingContext final : public Context {
     calls.push_back({path, body});
     co_return json::value(json::object{{"first_name", "Chloé"}});
   }
+  boost::asio::awaitable<Result<std::optional<LinkedAccount>>> linked_account() override { std::abort(); }
+  boost::asio::awaitable<Result<std::string>> account_link_url() override { std::abort(); }
+  boost::asio::awaitable<Result<void>> unlink_account() override { std::abort(); }
 
   std::vector<json::object> replies;
   std::vector<GraphCall> calls;

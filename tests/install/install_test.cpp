@@ -1,6 +1,7 @@
 // Both install flows end to end over real HTTP: an http::Server with the Installer's routes, a
-// SQLite store in a temp dir, a FakeClock, and a scripted Graph host. Every test's responses and
-// log lines are scanned for the access token afterwards (DESIGN.md invariant 2).
+// SQLite store in a temp dir, a FakeClock, and a scripted Graph host; some tests add a second
+// server (another replica) over the same database. Every test's responses, log lines and database
+// files are scanned for the access token afterwards (DESIGN.md invariant 2).
 #include "install/installer.h"
 
 #include <gmock/gmock.h>
@@ -11,6 +12,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "http/server/server.h"
@@ -82,12 +87,8 @@ class InstallTest : public ::testing::Test {
     logger->set_level(spdlog::level::debug);
     spdlog::set_default_logger(logger);
 
-    auto database = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
-    ASSERT_THAT(database, IsOk());
-    auto store = store::Store::open(std::move(database).value(), core::KeyRing::generate("k1"), clock_,
-                                    {.password_cost = store::PasswordCost::minimum()});
-    ASSERT_THAT(store, IsOk());
-    store_ = std::move(store).value();
+    store_ = open_store();
+    ASSERT_TRUE(store_);
     admin_ = create_account("admin@vendor.example", "admin");
     second_admin_ = create_account("second@vendor.example", "admin");
     viewer_ = create_account("viewer@vendor.example", "member");
@@ -96,26 +97,58 @@ class InstallTest : public ::testing::Test {
     client_options.allow_plain_http = true;
     graph_http_ = std::move(http::Client::create(client_options)).value();
     browser_http_ = std::move(http::Client::create(client_options)).value();
-    graph_ = std::make_unique<graph::GraphClient>(
+    graph_ = make_graph();
+  }
+
+  // Returns a store over the test's database (null after a failed assertion).
+  std::unique_ptr<store::Store> open_store() {
+    auto database = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
+    EXPECT_THAT(database, IsOk());
+    if (!database.ok()) return nullptr;
+    auto store = store::Store::open(std::move(database).value(), ring_, clock_,
+                                    {.password_cost = store::PasswordCost::minimum()});
+    EXPECT_THAT(store, IsOk());
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  std::unique_ptr<graph::GraphClient> make_graph() {
+    return std::make_unique<graph::GraphClient>(
         *graph_http_, graph::GraphOptions{.base_url = graph_host_.url()},
         graph::AppCredentials{.app_id = kAppId, .app_secret = Secret(kSecret)}, clock_, random_);
   }
 
-  // Starts the server with an Installer made from `options` (defaults for these tests).
-  void start(InstallerOptions options = {}) {
+  // Returns a started server with the routes of an Installer made from `options` (defaults for
+  // these tests), which it stores in `installer`.
+  std::unique_ptr<http::Server> serve(std::unique_ptr<Installer>& installer, store::Store& store,
+                                      graph::GraphClient& graph, InstallerOptions options) {
     options.app_name = "Helpdesk";
     options.redirect_url = kRedirectUrl;
-    installer_ = std::make_unique<Installer>(*store_, *graph_, clock_, options);
+    installer = std::make_unique<Installer>(store, graph, clock_, options);
     http::ServerOptions server_options;
     server_options.port = 0;
     server_options.io_threads = 1;
-    server_ = std::make_unique<http::Server>(server_options);
-    installer_->add_routes(server_->router());
-    ASSERT_THAT(server_->start(), IsOk());
+    auto server = std::make_unique<http::Server>(server_options);
+    installer->add_routes(server->router());
+    EXPECT_THAT(server->start(), IsOk());
+    return server;
+  }
+
+  // Starts the server (the first replica).
+  void start(InstallerOptions options = {}) { server_ = serve(installer_, *store_, *graph_, options); }
+
+  // Starts a second replica: its own store, Graph client, Installer and server, over the same
+  // database. Returns its address, for TestBrowser::route_to().
+  std::string start_replica(InstallerOptions options = {}) {
+    replica_store_ = open_store();
+    EXPECT_TRUE(replica_store_);
+    replica_graph_ = make_graph();
+    replica_server_ = serve(replica_installer_, *replica_store_, *replica_graph_, options);
+    return "http://127.0.0.1:" + std::to_string(replica_server_->port());
   }
 
   void TearDown() override {
     if (server_) server_->stop();
+    if (replica_server_) replica_server_->stop();
     // Pooled connections belong to the io_contexts they ran on (the server's and the browsers'):
     // close them while those still exist (http/client/client.h).
     if (graph_http_) graph_http_->close_idle();
@@ -128,6 +161,12 @@ class InstallTest : public ::testing::Test {
       }
     }
     EXPECT_THAT(log_.str(), Not(HasSubstr(kCanary)));
+    // Tokens are stored sealed only: not one plain copy in the database or its WAL.
+    for (const auto& file : std::filesystem::directory_iterator(dir_.path())) {
+      std::ifstream in(file.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_THAT(bytes, Not(HasSubstr(kCanary))) << file.path();
+    }
     spdlog::set_default_logger(std::make_shared<spdlog::logger>("wik"));
   }
 
@@ -135,6 +174,15 @@ class InstallTest : public ::testing::Test {
     auto account = store_->create_account(email, Secret(kPassword), role);
     EXPECT_THAT(account, IsOk());
     return account.ok() ? account->id : 0;
+  }
+
+  // Returns the Cookie header `browser` sends to the site now, to replay a request with it later.
+  std::string cookie_header(const TestBrowser& browser) {
+    std::string header;
+    for (const char* name : {"__Host-wik_sessions", "__Host-wik_csrf", "__Host-wik_pending"}) {
+      if (const auto value = browser.cookie(name)) header += (header.empty() ? "" : "; ") + std::string(name) + "=" + *value;
+    }
+    return header;
   }
 
   TestBrowser& new_browser() {
@@ -180,6 +228,7 @@ class InstallTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::FakeClock clock_{1764370000};
+  core::KeyRing ring_ = core::KeyRing::generate("k1");
   core::SecureRandomSource random_;
   std::ostringstream log_;
   boost::asio::io_context io_;
@@ -190,6 +239,10 @@ class InstallTest : public ::testing::Test {
   std::unique_ptr<graph::GraphClient> graph_;
   std::unique_ptr<Installer> installer_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<store::Store> replica_store_;
+  std::unique_ptr<graph::GraphClient> replica_graph_;
+  std::unique_ptr<Installer> replica_installer_;
+  std::unique_ptr<http::Server> replica_server_;
   std::vector<std::unique_ptr<TestBrowser>> owned_browsers_;
   std::vector<const TestBrowser*> browsers_;
   store::AccountId admin_ = 0;
@@ -489,6 +542,70 @@ TEST_F(InstallTest, CancellingTheConfirmationInstallsNothing) {
   EXPECT_THAT(cancelled.body, HasSubstr("You cancelled the install"));
   EXPECT_EQ(browser.get("/workplace/install/confirm").status, 404u);
   EXPECT_THAT(installation(), HasError(ErrorCode::kNotFound));
+}
+
+TEST_F(InstallTest, AWorkplaceInitiatedInstallCompletesWhenItsStepsReachDifferentReplicas) {
+  start();
+  const std::string first = "http://127.0.0.1:" + std::to_string(server_->port());
+  const std::string second = start_replica();
+  TestBrowser& browser = new_browser();
+  script_install("WIKCANARY-replicas");
+  ASSERT_EQ(browser.get("/workplace/install?code=CODE-R").status, 303u);
+  ASSERT_EQ(graph_calls(), 2u);
+
+  // The load balancer sends the next requests to the other replica, which finds the install.
+  browser.route_to(second);
+  const auto reloaded = browser.get("/workplace/install?code=CODE-R");
+  EXPECT_EQ(location(reloaded), "/workplace/install/confirm");
+  EXPECT_EQ(graph_calls(), 2u) << "a reload reaching another replica is not exchanged again";
+  EXPECT_THAT(browser.get("/workplace/install/confirm").body, AllOf(HasSubstr("Sign in"), HasSubstr("Acme")));
+  ASSERT_EQ(sign_in(browser, "admin@vendor.example", kPassword, "/workplace/install/confirm").status, 303u);
+  browser.route_to(first);
+  EXPECT_THAT(browser.get("/workplace/install/confirm").body, HasSubstr("Install into Acme"));
+  EXPECT_THAT(installation(), HasError(ErrorCode::kNotFound));
+
+  const TestBrowser::Fields confirm = {{"csrf", csrf(browser)}, {"account", std::to_string(admin_)}, {"action", "install"}};
+  const TestBrowser::Headers cookies = {{"Cookie", cookie_header(browser)}};  // as a second submission sends them
+  browser.route_to(second);
+  const auto done = browser.post("/workplace/install/confirm", confirm);
+  EXPECT_EQ(done.status, 200u);
+  EXPECT_THAT(done.body, AllOf(HasSubstr("Installed"), HasSubstr("admin@vendor.example")));
+  const auto installed = installation();
+  ASSERT_THAT(installed, IsOk());
+  EXPECT_EQ(installed->access_token.expose(), "WIKCANARY-replicas");
+  EXPECT_EQ(installed->installed_by, admin_);
+
+  // A second confirmation, on either replica, finds nothing waiting and changes nothing.
+  for (const std::string& replica : {first, second}) {
+    SCOPED_TRACE(replica);
+    browser.route_to(replica);
+    const auto again = browser.post("/workplace/install/confirm", confirm, cookies);
+    EXPECT_EQ(again.status, 404u);
+    EXPECT_THAT(again.body, HasSubstr("No install is waiting"));
+  }
+  const auto trail = store_->audit_trail(kCommunity);
+  ASSERT_THAT(trail, IsOk());
+  EXPECT_EQ(std::ranges::count_if(*trail, [](const store::AuditEntry& e) { return e.action == "installed"; }), 1);
+  EXPECT_EQ(installation().value().installed_by, admin_);
+}
+
+TEST_F(InstallTest, TheWaitingLimitHoldsAcrossReplicas) {
+  start({.max_pending_installs = 1});
+  const std::string second = start_replica({.max_pending_installs = 1});
+  TestBrowser& browser = new_browser();
+  script_install("WIKCANARY-busy-1");
+  ASSERT_EQ(browser.get("/workplace/install?code=BUSY-1").status, 303u);
+
+  TestBrowser& other = new_browser();
+  other.route_to(second);
+  script_install("WIKCANARY-busy-2");
+  const auto busy = other.get("/workplace/install?code=BUSY-2");
+  EXPECT_EQ(busy.status, 429u);
+  EXPECT_THAT(busy.body, HasSubstr("Too many installs at once"));
+  EXPECT_FALSE(other.cookie("__Host-wik_pending"));
+  EXPECT_EQ(other.get("/workplace/install/confirm").status, 404u);
+  // A forged pending cookie finds nothing either.
+  EXPECT_EQ(other.get("/workplace/install/confirm", {{"Cookie", "__Host-wik_pending=forged"}}).status, 404u);
 }
 
 TEST_F(InstallTest, AReinstallReplacesTheToken) {

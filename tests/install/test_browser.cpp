@@ -16,18 +16,18 @@ std::string origin_of_url(std::string_view url) {
 }
 
 TestBrowser::TestBrowser(boost::asio::io_context& io, http::Client& client, std::string base_url)
-    : io_(io), client_(client), base_url_(std::move(base_url)) {}
+    : io_(io), client_(client), base_url_(std::move(base_url)), replica_url_(base_url_) {}
 
 http::ClientResponse TestBrowser::get(std::string_view target, const Headers& headers) {
   http::ClientRequest request;
-  request.url = target.starts_with("/") ? base_url_ + std::string(target) : std::string(target);
+  request.url = target.starts_with("/") ? replica_url_ + std::string(target) : std::string(target);
   return send(std::move(request), headers);
 }
 
 http::ClientResponse TestBrowser::post(std::string_view target, const Fields& fields, const Headers& headers) {
   http::ClientRequest request;
   request.method = boost::beast::http::verb::post;
-  request.url = target.starts_with("/") ? base_url_ + std::string(target) : std::string(target);
+  request.url = target.starts_with("/") ? replica_url_ + std::string(target) : std::string(target);
   request.headers.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
   request.body = http::encode_form(fields);
   return send(std::move(request), headers);
@@ -43,7 +43,7 @@ std::optional<std::string> TestBrowser::cookie(std::string_view name, std::strin
 
 http::ClientResponse TestBrowser::send(http::ClientRequest request, const Headers& headers) {
   const std::string origin = origin_of_url(request.url);
-  auto& jar = cookies_[origin];
+  auto& jar = cookies_[origin == replica_url_ ? base_url_ : origin];
   std::string cookie_header;
   for (const auto& [name, value] : jar) cookie_header += (cookie_header.empty() ? "" : "; ") + name + "=" + value;
   if (!cookie_header.empty()) request.headers.set(boost::beast::http::field::cookie, cookie_header);

@@ -1,7 +1,8 @@
 // TestBrowser: a minimal browser for tests of pages: it sends requests with the http::Client,
 // keeps cookies per origin (Set-Cookie name=value, Max-Age=0 deletes), never follows redirects by
 // itself, and keeps a transcript of every response so a test can scan all it was sent (for
-// example for leaked tokens). Not thread-safe; drives the caller's io_context.
+// example for leaked tokens). route_to() plays a load balancer in front of several servers of one
+// site. Not thread-safe; drives the caller's io_context.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -30,6 +31,9 @@ class TestBrowser {
   http::ClientResponse get(std::string_view target, const Headers& headers = {});
   // Sends POST `target` with `fields` as an application/x-www-form-urlencoded body.
   http::ClientResponse post(std::string_view target, const Fields& fields, const Headers& headers = {});
+  // Sends the requests for base_url to the server at `replica_url` ("http://127.0.0.1:8081") from
+  // now on, with base_url's cookies, as a load balancer would send them to another replica.
+  void route_to(std::string replica_url) { replica_url_ = std::move(replica_url); }
 
   // Returns the cookie `name` the browser holds for `origin` (default: base_url's), or nullopt.
   std::optional<std::string> cookie(std::string_view name, std::string_view origin = {}) const;
@@ -42,6 +46,7 @@ class TestBrowser {
   boost::asio::io_context& io_;
   http::Client& client_;
   std::string base_url_;
+  std::string replica_url_;  // where requests for base_url_ go
   std::map<std::string, std::map<std::string, std::string>, std::less<>> cookies_;  // by origin, then name
   std::vector<http::ClientResponse> transcript_;
 };

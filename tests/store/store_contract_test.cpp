@@ -891,6 +891,161 @@ TYPED_TEST(StoreContractTest, OAuthStatesAreSingleUseBoundToTheirSessionAndExpir
   EXPECT_THAT(this->store_->take_oauth_state(*pruned, session), HasError(ErrorCode::kNotFound));
 }
 
+// ---- Pending installs
+
+// Returns a pending install of `community_id` holding `token`, its code's lifetime running from `now`.
+PendingInstall pending_install(const std::string& community_id, std::string token, TimePoint now) {
+  return {.token = AccessToken(std::move(token)),
+          .summary = {.community_id = community_id,
+                      .community_name = "Community " + community_id,
+                      .permissions = {"message", "read_user_email"},
+                      .return_url = "https://work.workplace.com/work/admin/",
+                      .code_hash = "c0de" + community_id,
+                      .deadline = now + 300s,
+                      .tombstone_until = now + 900s}};
+}
+
+TYPED_TEST(StoreContractTest, APendingInstallIsKeptUnderItsIdsHashWithItsTokenSealedAndTakenOnce) {
+  Result<Secret> id = this->store_->add_pending_install(pending_install("1001", "CANARY-pending-1001", this->clock_.now()), 10);
+  ASSERT_THAT(id, IsOk());
+  EXPECT_GE(id->size(), 40u);
+
+  Result<PendingInstallSummary> found = this->store_->find_pending_install(*id);
+  ASSERT_THAT(found, IsOk());
+  EXPECT_EQ(found->community_id, "1001");
+  EXPECT_EQ(found->community_name, "Community 1001");
+  EXPECT_THAT(found->permissions, ElementsAre("message", "read_user_email"));
+  EXPECT_EQ(found->return_url, "https://work.workplace.com/work/admin/");
+  EXPECT_EQ(found->code_hash, "c0de1001");
+  EXPECT_EQ(found->deadline, this->clock_.now() + 300s);
+  EXPECT_EQ(found->tombstone_until, this->clock_.now() + 900s);
+
+  Rows stored = this->query("SELECT id_hash, token_sealed FROM pending_installs");
+  ASSERT_THAT(stored, SizeIs(1));
+  EXPECT_NE(stored[0].text(0), id->expose());
+  EXPECT_THAT(stored[0].text(1), StartsWith("wik1.k1."));
+  EXPECT_THAT(stored[0].text(1), Not(HasSubstr("CANARY")));
+  EXPECT_THAT(this->store_->find_pending_install(Secret("unknown")), HasError(ErrorCode::kNotFound));
+
+  Result<PendingInstall> taken = this->store_->take_pending_install(*id);
+  ASSERT_THAT(taken, IsOk());
+  EXPECT_EQ(taken->token.expose(), "CANARY-pending-1001");
+  EXPECT_EQ(taken->summary.community_id, "1001");
+  EXPECT_THAT(this->store_->take_pending_install(*id), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(this->store_->find_pending_install(*id), HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs"), 0);
+}
+
+TYPED_TEST(StoreContractTest, RacingTakesOnTwoStoresHandEachPendingInstallOutOnce) {
+  constexpr int kInstalls = 20;
+  std::vector<Secret> ids;
+  for (int i = 0; i < kInstalls; ++i) {
+    const std::string community = std::to_string(100 + i);
+    ids.push_back(this->store_->add_pending_install(pending_install(community, "token-" + community, this->clock_.now()),
+                                                    kInstalls)
+                      .value());
+  }
+  // A second store on the same database: another `wik serve` replica.
+  Result<std::unique_ptr<Database>> database = this->engine_.open();
+  ASSERT_THAT(database, IsOk());
+  Result<std::unique_ptr<Store>> replica = Store::open(std::move(*database), this->ring_, this->clock_, test_options());
+  ASSERT_THAT(replica, IsOk());
+
+  std::mutex mutex;
+  std::map<std::string, int> handed_out;  // token -> how many takes got it
+  std::atomic<int> refused{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> takers;
+  for (int t = 0; t < 4; ++t) {
+    takers.emplace_back([&, t] {
+      Store& store = t % 2 == 0 ? *this->store_ : **replica;
+      for (int i = 0; i < kInstalls; ++i) {
+        Result<PendingInstall> taken = store.take_pending_install(ids[static_cast<std::size_t>((i + t * 5) % kInstalls)]);
+        if (taken) {
+          const std::lock_guard lock(mutex);
+          ++handed_out[std::string(taken->token.expose())];
+        } else if (taken.error().code() == ErrorCode::kNotFound) {
+          ++refused;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (std::thread& taker : takers) taker.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(refused, 3 * kInstalls);
+  ASSERT_THAT(handed_out, SizeIs(kInstalls));
+  for (const auto& [token, takes] : handed_out) EXPECT_EQ(takes, 1) << token;
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs"), 0);
+}
+
+TYPED_TEST(StoreContractTest, APendingInstallPastItsDeadlineLosesItsTokenAndStaysAsATombstone) {
+  const Secret late = this->store_->add_pending_install(pending_install("1", "token-late", this->clock_.now()), 10).value();
+  const Secret other = this->store_->add_pending_install(pending_install("2", "token-other", this->clock_.now()), 10).value();
+  this->clock_.advance(300s);
+
+  // The next access to any pending install destroys every expired token.
+  EXPECT_THAT(this->store_->find_pending_install(Secret("unknown")), HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs WHERE token_sealed <> ''"), 0);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs"), 2);
+  EXPECT_THAT(this->store_->find_pending_install(late), HasError(ErrorCode::kExpired));
+  EXPECT_THAT(this->store_->take_pending_install(late), HasError(ErrorCode::kExpired));
+  EXPECT_THAT(this->store_->take_pending_install(other), HasError(ErrorCode::kExpired));
+
+  // Once the tombstone period is over, nothing is known of them any more.
+  this->clock_.advance(600s);
+  EXPECT_THAT(this->store_->find_pending_install(late), HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs"), 0);
+}
+
+TYPED_TEST(StoreContractTest, PruningDestroysExpiredPendingTokensThenForgetsTheirTombstones) {
+  ASSERT_THAT(this->store_->add_pending_install(pending_install("1", "token-1", this->clock_.now()), 10), IsOk());
+  const Secret waiting =
+      this->store_->add_pending_install(pending_install("2", "token-2", this->clock_.now() + 200s), 10).value();
+  this->clock_.advance(301s);
+  EXPECT_EQ(this->store_->prune_expired().value(), 1);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs WHERE token_sealed = ''"), 1);
+  EXPECT_THAT(this->store_->find_pending_install(waiting), IsOk());
+
+  this->clock_.advance(600s);
+  EXPECT_EQ(this->store_->prune_expired().value(), 2);  // the first tombstone, the second token
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs"), 1);
+  EXPECT_THAT(this->store_->find_pending_install(waiting), HasError(ErrorCode::kExpired));
+}
+
+TYPED_TEST(StoreContractTest, AtMostCapacityPendingInstallsWaitAtOnce) {
+  const Secret first = this->store_->add_pending_install(pending_install("1", "token-1", this->clock_.now()), 2).value();
+  ASSERT_THAT(this->store_->add_pending_install(pending_install("2", "token-2", this->clock_.now()), 2), IsOk());
+  EXPECT_THAT(this->store_->add_pending_install(pending_install("3", "token-3", this->clock_.now()), 2),
+              HasError(ErrorCode::kRateLimited));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs"), 2);
+
+  ASSERT_THAT(this->store_->take_pending_install(first), IsOk());
+  ASSERT_THAT(this->store_->add_pending_install(pending_install("3", "token-3", this->clock_.now()), 2), IsOk());
+  // Tombstones do not wait: they leave room.
+  this->clock_.advance(300s);
+  EXPECT_THAT(this->store_->add_pending_install(pending_install("4", "token-4", this->clock_.now()), 2), IsOk());
+  EXPECT_THAT(this->store_->add_pending_install(pending_install("5", "token-5", this->clock_.now()), 2), IsOk());
+  EXPECT_THAT(this->store_->add_pending_install(pending_install("6", "token-6", this->clock_.now()), 2),
+              HasError(ErrorCode::kRateLimited));
+}
+
+TYPED_TEST(StoreContractTest, APendingInstallOfAMalformedCommunityIsRefusedAndOneDiscardedIsGone) {
+  for (const std::string& hostile : {std::string(), std::string(65, '1'), std::string("12 34")}) {
+    EXPECT_THAT(this->store_->add_pending_install(pending_install(hostile, "token-x", this->clock_.now()), 10),
+                HasError(ErrorCode::kInvalidArgument));
+  }
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs"), 0);
+
+  const Secret id = this->store_->add_pending_install(pending_install("1", "token-1", this->clock_.now()), 10).value();
+  ASSERT_THAT(this->store_->discard_pending_install(id), IsOk());
+  EXPECT_THAT(this->store_->find_pending_install(id), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(this->store_->take_pending_install(id), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(this->store_->discard_pending_install(id), IsOk()) << "discarding nothing is not an error";
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs"), 0);
+}
+
 // ---- Identities
 
 TYPED_TEST(StoreContractTest, IdentitiesLinkToAccountsWithinTheirCommunity) {
@@ -913,6 +1068,146 @@ TYPED_TEST(StoreContractTest, IdentitiesLinkToAccountsWithinTheirCommunity) {
   EXPECT_EQ(read->email, "renamed@customer.test");
   EXPECT_EQ(read->account_id, account);
   EXPECT_THAT(a.identity("asid-2"), HasError(ErrorCode::kNotFound));
+}
+
+// ---- Account links
+
+TYPED_TEST(StoreContractTest, AnAccountLinkRecordsTheIdentityStoresOnlyAHashAndLinksOnce) {
+  CommunityScope a = this->install("501");
+  const Account admin = this->store_->create_account("Admin@Vendor.test", Secret("pw"), "admin").value();
+  const Account other = this->store_->create_account("other@vendor.test", Secret("pw"), "member").value();
+  Result<Secret> token =
+      a.create_account_link({.user_id = "9001", .email = "ADMIN@vendor.test", .person_name = "Ada <b>"}, 900s);
+  ASSERT_THAT(token, IsOk());
+  EXPECT_EQ(token->size(), 43u);  // base64url of 32 random bytes
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM account_link_tokens WHERE token_hash = $1", {token->expose()}), 0);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM account_link_tokens WHERE community_id = '501'"), 1);
+  Result<Identity> recorded = a.identity("9001");
+  ASSERT_THAT(recorded, IsOk());
+  EXPECT_EQ(recorded->email, "ADMIN@vendor.test");
+  EXPECT_FALSE(recorded->account_id.has_value());
+
+  // The same email is a proposal only: nothing is linked until a redeem names an account.
+  Result<AccountLinkOffer> offer = a.find_account_link(*token);
+  ASSERT_THAT(offer, IsOk());
+  EXPECT_EQ(offer->community_id, "501");
+  EXPECT_EQ(offer->community_name, "Community 501");
+  EXPECT_EQ(offer->user_id, "9001");
+  EXPECT_EQ(offer->person_name, "Ada <b>");
+  EXPECT_EQ(offer->expires_at, this->clock_.now() + 900s);
+  ASSERT_TRUE(offer->same_email_account.has_value());
+  EXPECT_EQ(offer->same_email_account->id, admin.id);
+  EXPECT_FALSE(offer->linked_account.has_value());
+  EXPECT_EQ(a.linked_account("9001").value(), std::nullopt);
+
+  Result<Identity> linked = a.redeem_account_link(*token, other.id);
+  ASSERT_THAT(linked, IsOk());
+  EXPECT_EQ(linked->user_id, "9001");
+  EXPECT_EQ(linked->account_id, other.id);
+  Result<std::optional<Account>> now_linked = a.linked_account("9001");
+  ASSERT_THAT(now_linked, IsOk());
+  ASSERT_TRUE(now_linked->has_value());
+  EXPECT_EQ((*now_linked)->email, "other@vendor.test");
+  EXPECT_THAT(a.redeem_account_link(*token, admin.id), HasError(ErrorCode::kConflict));
+  EXPECT_THAT(a.find_account_link(*token), HasError(ErrorCode::kConflict));
+  EXPECT_EQ(a.linked_account("9001").value()->id, other.id) << "a used token changes nothing";
+
+  const std::vector<AuditEntry> trail = this->store_->audit_trail("501").value();
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.back().action, "account_linked");
+  EXPECT_EQ(trail.back().detail, "account=" + std::to_string(other.id));
+  EXPECT_THAT(trail.back().detail, Not(HasSubstr("9001")));
+
+  EXPECT_EQ(a.unlink_identity("9001").value(), true);
+  EXPECT_EQ(a.unlink_identity("9001").value(), false);
+  EXPECT_EQ(a.linked_account("9001").value(), std::nullopt);
+  EXPECT_EQ(this->store_->audit_trail("501").value().back().action, "account_unlinked");
+  EXPECT_EQ(a.linked_account("unknown").value(), std::nullopt);
+}
+
+TYPED_TEST(StoreContractTest, AnAccountLinkExpiresAndUnknownTokensAreRefused) {
+  CommunityScope a = this->install("502");
+  const AccountId account = this->store_->create_account("x@vendor.test", Secret("pw"), "member").value().id;
+  const Secret token = a.create_account_link({.user_id = "1", .email = "", .person_name = ""}, 60s).value();
+  EXPECT_THAT(a.find_account_link(Secret("not-a-token")), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(a.redeem_account_link(Secret("not-a-token"), account), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(a.redeem_account_link(token, account + 100), HasError(ErrorCode::kUnauthenticated));
+  EXPECT_THAT(a.find_account_link(token), IsOk()) << "a refused redeem leaves the token usable";
+
+  this->clock_.advance(60s);
+  EXPECT_THAT(a.find_account_link(token), HasError(ErrorCode::kExpired));
+  EXPECT_THAT(a.redeem_account_link(token, account), HasError(ErrorCode::kExpired));
+  EXPECT_EQ(a.identity("1").value().account_id, std::nullopt);
+  // The next link of the community clears the expired ones.
+  ASSERT_THAT(a.create_account_link({.user_id = "1", .email = "", .person_name = ""}, 60s), IsOk());
+  EXPECT_THAT(a.find_account_link(token), HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM account_link_tokens"), 1);
+}
+
+TYPED_TEST(StoreContractTest, AnAccountLinkOfOneCommunityNeitherWorksNorShowsInAnother) {
+  CommunityScope a = this->install("601");
+  CommunityScope b = this->install("602");
+  const AccountId account = this->store_->create_account("x@vendor.test", Secret("pw"), "member").value().id;
+  const Secret token = a.create_account_link({.user_id = "77", .email = "x@vendor.test", .person_name = "A"}, 900s).value();
+  ASSERT_THAT(b.put_identity("77", "x@vendor.test"), IsOk());  // the same app-scoped id in B, by chance
+
+  EXPECT_THAT(b.find_account_link(token), HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(b.redeem_account_link(token, account), HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(b.identity("77").value().account_id, std::nullopt);
+  EXPECT_EQ(b.linked_account("77").value(), std::nullopt);
+  ASSERT_THAT(a.redeem_account_link(token, account), IsOk());
+  EXPECT_EQ(a.linked_account("77").value()->id, account);
+  EXPECT_EQ(b.linked_account("77").value(), std::nullopt) << "linking is per (community, user id)";
+  EXPECT_EQ(b.unlink_identity("77").value(), false);
+  EXPECT_EQ(a.linked_account("77").value()->id, account);
+}
+
+TYPED_TEST(StoreContractTest, AnAccountLinkNeedsAnActiveInstall) {
+  EXPECT_THAT(this->scope("701").create_account_link({.user_id = "1", .email = "", .person_name = ""}, 900s),
+              HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM identities WHERE community_id = '701'"), 0);
+
+  CommunityScope a = this->install("702");
+  const AccountId account = this->store_->create_account("x@vendor.test", Secret("pw"), "member").value().id;
+  const Secret token = a.create_account_link({.user_id = "1", .email = "", .person_name = ""}, 900s).value();
+  ASSERT_THAT(a.revoke_installation(), IsOk());
+  EXPECT_THAT(a.find_account_link(token), HasError(ErrorCode::kPermissionDenied));
+  EXPECT_THAT(a.redeem_account_link(token, account), HasError(ErrorCode::kPermissionDenied));
+  EXPECT_THAT(a.create_account_link({.user_id = "1", .email = "", .person_name = ""}, 900s),
+              HasError(ErrorCode::kNotFound));
+  EXPECT_EQ(a.identity("1").value().account_id, std::nullopt);
+  this->install("702");
+  EXPECT_THAT(a.redeem_account_link(token, account), IsOk()) << "the token outlived the uninstall unused";
+}
+
+TYPED_TEST(StoreContractTest, TwoReplicasRedeemingOneAccountLinkAtOnceLinkOnce) {
+  CommunityScope a = this->install("801");
+  std::vector<AccountId> accounts;
+  for (int i = 0; i < 8; ++i) {
+    accounts.push_back(
+        this->store_->create_account("a" + std::to_string(i) + "@vendor.test", Secret("pw"), "member").value().id);
+  }
+  const Secret token = a.create_account_link({.user_id = "5", .email = "", .person_name = ""}, 900s).value();
+  Result<std::unique_ptr<Database>> database = this->engine_.open();
+  ASSERT_THAT(database, IsOk());
+  Result<std::unique_ptr<Store>> replica = Store::open(std::move(*database), this->ring_, this->clock_, test_options());
+  ASSERT_THAT(replica, IsOk());
+
+  std::atomic<int> linked{0};
+  std::atomic<int> used{0};
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < accounts.size(); ++i) {
+    Store& store = i % 2 == 0 ? *this->store_ : **replica;
+    threads.emplace_back([&, i, scope = store.community("801").value()]() mutable {
+      Result<Identity> done = scope.redeem_account_link(token, accounts[i]);
+      if (done) ++linked;
+      if (!done && done.error().code() == ErrorCode::kConflict) ++used;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(linked, 1);
+  EXPECT_EQ(used, static_cast<int>(accounts.size()) - 1);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM audit_log WHERE action = 'account_linked'"), 1);
 }
 
 // ---- Settings
@@ -1009,6 +1304,8 @@ TYPED_TEST(StoreContractTest, TheAuditLogNamesCommunitiesByKeyedHashAndIsAppendO
 TYPED_TEST(StoreContractTest, RewrapsDataKeysUnderTheActiveRingKey) {
   this->install("1", "token-one");
   this->install("2", "token-two");
+  const Secret pending =
+      this->store_->add_pending_install(pending_install("3", "token-three", this->clock_.now()), 10).value();
   core::KeyRing rotated = this->ring_;
   ASSERT_THAT(rotated.rotate_to("k2"), IsOk());
   this->ring_ = rotated;
@@ -1017,6 +1314,7 @@ TYPED_TEST(StoreContractTest, RewrapsDataKeysUnderTheActiveRingKey) {
   ASSERT_THAT(rewrapped, IsOk());
   EXPECT_EQ(*rewrapped, 2);
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM community_keys WHERE wrapped_key LIKE 'wik1.k2.%'"), 2);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM pending_installs WHERE token_sealed LIKE 'wik1.k2.%'"), 1);
 
   // A ring without k1 now opens everything: the old key can be retired.
   core::KeyRing retired = core::KeyRing::generate("k3");
@@ -1025,6 +1323,7 @@ TYPED_TEST(StoreContractTest, RewrapsDataKeysUnderTheActiveRingKey) {
   this->ring_ = retired;
   this->reopen();
   EXPECT_EQ(this->scope("2").installation().value().access_token.expose(), "token-two");
+  EXPECT_EQ(this->store_->take_pending_install(pending).value().token.expose(), "token-three");
 }
 
 TYPED_TEST(StoreContractTest, OpeningWithARingThatLacksTheKeyFails) {

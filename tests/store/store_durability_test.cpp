@@ -191,6 +191,9 @@ class FaultScenario {
       return scope.put_installation({.community_name = "Faulty", .access_token = AccessToken("t"), .permissions = {},
                                      .installed_by = {}});
     });
+    retry([&] {
+      return scope.create_account_link({.user_id = "1", .email = "a@customer.test", .person_name = "A"}, 15min);
+    });
     ASSERT_THAT(test_.raw().transact([&](Transaction& tx) -> Result<void> {
       Result<std::int64_t> inserted =
           tx.execute("INSERT INTO tickets (community_id, body) VALUES ($1, 'a'), ($1, 'b')", {community_});
@@ -261,7 +264,8 @@ class FaultScenario {
 
   std::int64_t rows_left() {
     std::int64_t rows = 0;
-    for (const char* table : {"community_keys", "installations", "inbox", "dead_letters", "identities", "tickets"}) {
+    for (const char* table : {"community_keys", "installations", "inbox", "dead_letters", "identities",
+                              "account_link_tokens", "tickets"}) {
       rows += test_.count(std::string("SELECT COUNT(*) FROM ") + table + " WHERE community_id = $1", {community_});
     }
     return rows;

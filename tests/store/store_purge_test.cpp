@@ -43,6 +43,11 @@ class StorePurgeTest : public StoreTest<Engine> {
   void seed(const std::string& community_id, const std::string& canary) {
     CommunityScope community = this->install(community_id, "token-" + canary);
     ASSERT_THAT(community.put_identity("asid-" + canary, canary + "@customer.test"), IsOk());
+    // An account-link URL made for a person (its token hash, the person's name).
+    ASSERT_THAT(community.create_account_link(
+                    {.user_id = "asid-" + canary, .email = canary + "@customer.test", .person_name = "Name " + canary},
+                    std::chrono::minutes(15)),
+                IsOk());
     for (int i = 0; i < 3; ++i) {
       ASSERT_THAT(community.insert_inbox_event(
                       {.topic = "page", .dedupe_key = "m" + std::to_string(i), .payload = "payload-" + canary}),
@@ -52,6 +57,18 @@ class StorePurgeTest : public StoreTest<Engine> {
     ASSERT_THAT(community.record_graph_error("graph error 2 for " + canary), IsOk());
     // A setting an admin saved (values may be personal data).
     ASSERT_THAT(community.put_setting("contact", "call " + canary), IsOk());
+    // A reinstall of the community waiting for its confirmation (its token sealed with the key ring).
+    const TimePoint now = this->clock_.now();
+    ASSERT_THAT(this->store_->add_pending_install({.token = AccessToken("pending-token-" + canary),
+                                                   .summary = {.community_id = community_id,
+                                                               .community_name = "Pending " + canary,
+                                                               .permissions = {"message"},
+                                                               .return_url = "",
+                                                               .code_hash = "c0de",
+                                                               .deadline = now + 300s,
+                                                               .tombstone_until = now + 900s}},
+                                                  10),
+                IsOk());
     ASSERT_THAT(this->raw().transact([&](Transaction& tx) -> Result<void> {
       // A queued reply (sealed in real use; in plain text here, so the canary scan sees it go).
       Result<std::int64_t> reply = tx.execute(
@@ -129,10 +146,12 @@ TYPED_TEST(StorePurgeTest, DeletesEveryRowOfTheCommunityAndNothingElse) {
   EXPECT_THAT(job.rows_deleted, Contains(Pair("community_keys", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("installations", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("identities", 1)));
+  EXPECT_THAT(job.rows_deleted, Contains(Pair("account_link_tokens", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("inbox", 3)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("dead_letters", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("community_health", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("community_settings", 1)));
+  EXPECT_THAT(job.rows_deleted, Contains(Pair("pending_installs", 1)));
   EXPECT_THAT(job.rows_deleted, Contains(Pair("tickets", this->kAppRows)));
   EXPECT_EQ(this->rows_of("100"), 0);
   EXPECT_EQ(this->rows_of("200"), other_rows);

@@ -111,5 +111,48 @@ TEST(SandboxTest, UninstallReachesTheAppsUninstallHandler) {
   EXPECT_EQ(uninstalls, 1);
 }
 
+// "connect": the account-link URL as a URL button; anything else: who the person is linked to.
+boost::asio::awaitable<Result<void>> connect_or_who(Context& context, const Message& message) {
+  if (message.text == "connect") {
+    auto url = co_await context.account_link_url();
+    if (!url.ok()) co_return url.error();
+    const Reply reply = Reply::text("Connect your account").link_button("Connect", *url);
+    co_return co_await context.reply(reply);
+  }
+  auto account = co_await context.linked_account();
+  if (!account.ok()) co_return account.error();
+  const Reply reply = Reply::text(*account ? "You are " + (*account)->email : std::string("Not connected"));
+  co_return co_await context.reply(reply);
+}
+
+std::string button_url(const testing::BotMessage& message) {
+  return std::string(message.message.at("attachment").at("payload").at("buttons").at(0).at("url").as_string());
+}
+
+TEST(SandboxTest, APersonLinksTheirAccountThroughTheKitsLinkPage) {
+  auto sandbox = testing::Sandbox::start([](App& app) { app.on_message(connect_or_who); });
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().reason();
+  ASSERT_TRUE((*sandbox)->create_account("bruno@vendor.example", Secret("correct horse")).ok());
+  EXPECT_EQ((*sandbox)->create_account("bruno@vendor.example", Secret("x")).error().code(), ErrorCode::kConflict);
+  auto bruno = (*sandbox)->person("bruno@acme.example");
+  ASSERT_TRUE(bruno.ok());
+
+  auto offer = (*sandbox)->say(*bruno, "connect");
+  ASSERT_TRUE(offer.ok()) << offer.error().reason();
+  const std::string url = button_url((*offer)[0]);
+  EXPECT_EQ((*sandbox)->link_account(url, "bruno@vendor.example", Secret("wrong")).error().code(),
+            ErrorCode::kUnauthenticated);
+  auto linked = (*sandbox)->link_account(url, "bruno@vendor.example", Secret("correct horse"));
+  ASSERT_TRUE(linked.ok()) << linked.error().reason();
+  auto who = (*sandbox)->say(*bruno, "who am I?");
+  ASSERT_TRUE(who.ok()) << who.error().reason();
+  EXPECT_EQ((*who)[0].text, "You are bruno@vendor.example");
+
+  auto again = (*sandbox)->link_account(url, "bruno@vendor.example", Secret("correct horse"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), ErrorCode::kConflict);
+  EXPECT_THAT(again.error().reason(), HasSubstr("already used"));
+}
+
 }  // namespace
 }  // namespace wik
