@@ -24,6 +24,7 @@
 #include <wik/config.h>
 #include <wik/context.h>
 #include <wik/events.h>
+#include <wik/link_preview.h>
 #include <wik/reply.h>
 #include <wik/result.h>
 #include <wik/settings.h>
@@ -31,6 +32,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +61,13 @@ class App {
   App& on_mention(Handler<Mention> handler);
   App& on_group_post(Handler<GroupPost> handler);
   App& on_comment(Handler<Comment> handler);
+  // Answers Workplace's link previews and collections for links to the app's content (needs the
+  // link_unfurling permission and a `link` subscription; link_preview.h). The handler runs while
+  // Workplace waits, within the webhooks' link deadline (3 s): a failure, a timeout or an answer
+  // that breaks the rules answers "no preview". Its Context is the viewer's community and person;
+  // replies are not possible there. Answers are kept for `cache_for` per community, viewer and
+  // link, and a repeat within it is answered without the handler (0: no cache).
+  App& on_link_preview(LinkPreviewHandler handler, std::chrono::seconds cache_for = std::chrono::seconds(60));
   // After an install or reinstall is recorded (e.g. to greet, or set up the community's data).
   App& on_install(Handler<Install> handler);
   // After an uninstall revoked the install; the context can no longer call the Graph API and
@@ -85,6 +94,17 @@ class App {
   // Sets how account-link URLs are made (Context::account_link_url, docs/identities.md); the
   // default lasts 15 minutes. REQUIRES (fatal otherwise): a lifetime of 1 minute to 24 hours.
   App& account_links(AccountLinkOptions options);
+
+  // Declares a permission the handlers use through Context::graph() beyond what their events need
+  // (for example "read_user_email" to read people's emails), so check_manifest() counts it as used.
+  App& uses_permission(std::string permission);
+  // Checks the app manifest at `app_toml` (docs/manifest.md) with the platform's review rules and
+  // with what this app needs: a requested permission that no registered handler, the Bot or
+  // uses_permission() needs is a warning ("request only what you need"). Returns one line per
+  // finding, errors first ("error: tagline: ...", "warning: permissions[3]: ..."); empty when the
+  // manifest is ready for review. kNotFound or kConfig when the file cannot be read or parsed.
+  // Call it after registering the handlers, e.g. from a --check-manifest option of your binary.
+  Result<std::vector<std::string>> check_manifest(const std::string& app_toml) const;
 
   // Sets up logging (config.log, with every configured secret redacted), opens the store, starts
   // serving and returns; kConfig naming what is missing or invalid.

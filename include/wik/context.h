@@ -47,7 +47,7 @@ class Context {
   // DataTransaction and what it owns: capture by value. When `work` fails, nothing of the event
   // is committed and the event is retried like a failed handler (its later events wait behind
   // it). Returns kInvalidArgument when there is no webhook event to commit with (an admin page,
-  // an install or uninstall hook, a link preview).
+  // an install or uninstall hook).
   virtual Result<void> commit_with_event(std::function<Result<void>(DataTransaction&)> work) = 0;
   // The value of setting `name` (App::community_setting) for this community: what its admins
   // set on the admin pages, or the declared default when they set none. kInvalidArgument when

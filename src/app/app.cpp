@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "admin/admin_pages.h"
@@ -19,6 +20,7 @@
 #include "app/database.h"
 #include "app/events.h"
 #include "app/graph_access.h"
+#include "app/link_previews.h"
 #include "http/offload.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -33,6 +35,8 @@
 #include "identity/link_pages.h"
 #include "install/installer.h"
 #include "log/logging.h"
+#include "manifest/manifest.h"
+#include "manifest/manifest_check.h"
 #include "store/store.h"
 #include "webhooks/dispatcher.h"
 #include "webhooks/outbox_sender.h"
@@ -187,6 +191,9 @@ class App::Impl {
   };
   std::vector<Page> pages;
   std::vector<CommunitySetting> settings;
+  std::set<std::string> used_permissions;  // declared with uses_permission()
+  LinkPreviewHandler on_link_preview;
+  std::chrono::seconds link_cache_for{0};
   AccountLinkOptions link_options;
   std::optional<app::BotManners> manners_;
 
@@ -208,6 +215,7 @@ class App::Impl {
   std::unique_ptr<deauth::Deauthorizer> deauthorizer_;
   std::unique_ptr<deauth::InstallSweep> sweep_;  // null when app.reverify_interval_hours is 0
   std::unique_ptr<webhooks::WebhookIngest> ingest_;
+  std::optional<app::LinkPreviews> link_previews_;  // set when the app answers link previews
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
   std::unique_ptr<webhooks::OutboxSender> outbox_;
   std::unique_ptr<admin::AdminPages> admin_;
@@ -374,8 +382,14 @@ Result<void> App::Impl::start() {
                               .store_threads = config_.webhooks.ingest_store_threads},
       server_->metrics());
   ingest_->on_stored([dispatcher = dispatcher_.get()] { dispatcher->notify(); });
+  if (on_link_preview) {
+    link_previews_.emplace(*services_, on_link_preview, link_cache_for, clock_);
+    ingest_->set_link_handler(
+        [previews = &*link_previews_](const webhooks::WebhookEvent& event) { return previews->answer(event); });
+  }
   webhooks::ReplySender reply_sender = [this](const store::OutboxMessage& message) { return send_reply(message); };
-  outbox_ = std::make_unique<webhooks::OutboxSender>(*store_, std::move(reply_sender), clock_, server_->metrics());
+  outbox_ = std::make_unique<webhooks::OutboxSender>(*store_, std::move(reply_sender), clock_, server_->metrics(),
+                                                     webhooks::OutboxOptions{.pacing = config_.bot});
   dispatcher_->on_replies_queued([outbox = outbox_.get()] { outbox->notify(); });
   ingest_->add_routes(server_->router());
 
@@ -421,6 +435,7 @@ void App::Impl::stop() {
   // The blocking pool finishes its work before the io_contexts that wait for it go.
   if (blocking_) blocking_->join();
   ingest_.reset();
+  link_previews_.reset();
   dispatcher_.reset();
   outbox_.reset();
   admin_.reset();
@@ -551,6 +566,32 @@ App& App::register_table(std::string table, std::string community_column) {
   impl_->tables.push_back({.table = std::move(table), .community_column = std::move(community_column)});
   return *this;
 }
+App& App::on_link_preview(LinkPreviewHandler handler, std::chrono::seconds cache_for) {
+  impl_->on_link_preview = std::move(handler);
+  impl_->link_cache_for = cache_for;
+  return *this;
+}
+App& App::uses_permission(std::string permission) {
+  impl_->used_permissions.insert(std::move(permission));
+  return *this;
+}
+
+Result<std::vector<std::string>> App::check_manifest(const std::string& app_toml) const {
+  auto manifest = manifest::load_manifest(app_toml);
+  if (!manifest) return manifest.error();
+  // What the registered handlers need: their events' webhook permissions, and "message" to reply.
+  std::set<std::string> needed = impl_->used_permissions;
+  if (impl_->on_message || impl_->on_postback || impl_->manners_) needed.insert("message");
+  if (impl_->on_mention) needed.insert({"bot_mention", "message"});
+  if (impl_->on_group_post || impl_->on_comment) needed.insert("read_group");
+  if (impl_->on_link_preview) needed.insert("link_unfurling");
+  const auto findings = manifest::check_manifest(*manifest, {.needed_permissions = std::move(needed)});
+  std::vector<std::string> lines;
+  lines.reserve(findings.size());
+  for (const manifest::Finding& finding : findings) lines.push_back(manifest::to_line(finding));
+  return lines;
+}
+
 Result<void> App::start() { return impl_->start(); }
 std::uint16_t App::port() const { return impl_->server_->port(); }
 void App::stop() { impl_->stop(); }

@@ -89,7 +89,7 @@ asio::awaitable<Result<std::string>> CommunityContext::setting(std::string name)
 Result<void> CommunityContext::commit_with_event(std::function<Result<void>(DataTransaction&)> work) {
   if (effects_ == nullptr) {
     return Error(ErrorCode::kInvalidArgument,
-                 "there is no webhook event to commit with here: use data() (an admin page, a hook, a link preview)");
+                 "there is no webhook event to commit with here (an admin page, a hook): use data()");
   }
   effects_->writes.push_back([community_id = community_id_, work = std::move(work)](store::Transaction& tx) {
     ScopedTransaction scoped(tx, community_id);

@@ -114,4 +114,20 @@ Result<DecodedEvent> decode_event(std::string_view community_id, std::string_vie
   return DecodedEvent(std::monostate{});
 }
 
+Result<LinkRequest> decode_link_request(std::string_view community_id, std::string_view field, std::string_view payload) {
+  if (field != "preview" && field != "collection") {
+    return Error(ErrorCode::kMalformed, "a link request is a preview or a collection");
+  }
+  json::error_code ec;
+  const json::value parsed = json::parse(payload, ec);
+  if (ec || !parsed.is_object()) return Error(ErrorCode::kMalformed, "a link request payload is not a JSON object");
+  const Fields value = Fields(&parsed).object("item").object("value");
+  LinkRequest request{.community_id = std::string(community_id),
+                      .user_id = value.object("user").text("id"),
+                      .link = value.text("link"),
+                      .collection = field == "collection"};
+  if (!request.collection && request.link.empty()) return Error(ErrorCode::kMalformed, "a link preview request names no link");
+  return request;
+}
+
 }  // namespace wik::app

@@ -24,9 +24,8 @@ int run_manifest_check(const ManifestCheckOptions& options) {
   const auto findings = manifest::check_manifest(*manifest, {.withheld = rule});
   std::size_t errors = 0;
   for (const auto& finding : findings) {
-    const bool error = finding.severity == manifest::Severity::kError;
-    errors += error ? 1 : 0;
-    std::printf("%s: %s: %s\n", error ? "error" : "warning", finding.field.c_str(), finding.message.c_str());
+    errors += finding.severity == manifest::Severity::kError ? 1 : 0;
+    std::printf("%s\n", manifest::to_line(finding).c_str());
   }
   std::printf("%s: %zu error(s), %zu warning(s)\n", options.file.string().c_str(), errors, findings.size() - errors);
   return errors == 0 ? 0 : 1;

@@ -238,6 +238,10 @@ std::vector<Finding> check_manifest(const AppManifest& manifest, const CheckOpti
   return std::move(findings).take();
 }
 
+std::string to_line(const Finding& finding) {
+  return (finding.severity == Severity::kError ? "error: " : "warning: ") + finding.field + ": " + finding.message;
+}
+
 bool has_errors(const std::vector<Finding>& findings) {
   return std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.severity == Severity::kError; });
 }

@@ -47,6 +47,9 @@ struct CheckOptions {
 // Empty: ready for review.
 std::vector<Finding> check_manifest(const AppManifest& manifest, const CheckOptions& options = {});
 
+// Returns `finding` as one line: "error: tagline: ..." or "warning: permissions[3]: ...".
+std::string to_line(const Finding& finding);
+
 // Returns true when `findings` holds at least one error.
 bool has_errors(const std::vector<Finding>& findings);
 

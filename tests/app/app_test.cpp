@@ -185,6 +185,38 @@ TEST_F(AppTest, WritesCommittedWithTheEventHappenOnceThoughItsFirstAttemptFailed
   EXPECT_EQ(refused_in_hook->code(), ErrorCode::kInvalidArgument);
 }
 
+TEST_F(AppTest, TheManifestCheckWarnsOfPermissionsNoRegisteredHandlerNeeds) {
+  const auto manifest = dir_.write_file("app.toml", R"(id = "1111222233334444"
+name = "Helpdesk"
+permissions = ["message", "read_user_email", "read_group", "bot_mention"]
+)");
+  App app(config_);
+  app.on_message(echo);
+  auto lines = app.check_manifest(manifest.string());
+  ASSERT_THAT(lines, IsOk());
+  const auto warned = [&](std::string_view permission) {
+    return std::ranges::any_of(*lines, [&](const std::string& line) {
+      return line.starts_with("warning: permissions[") && line.find("\"" + std::string(permission) + "\"") != std::string::npos;
+    });
+  };
+  EXPECT_FALSE(warned("message"));
+  EXPECT_TRUE(warned("read_user_email"));
+  EXPECT_TRUE(warned("read_group"));
+  EXPECT_TRUE(warned("bot_mention"));
+  EXPECT_TRUE(std::ranges::any_of(*lines, [](const std::string& line) { return line.starts_with("error: icon"); }))
+      << "the review rules apply too";
+
+  app.on_mention([](Context&, const Mention&) -> boost::asio::awaitable<Result<void>> { co_return ok_result(); })
+      .uses_permission("read_user_email");
+  lines = app.check_manifest(manifest.string());
+  ASSERT_THAT(lines, IsOk());
+  EXPECT_FALSE(warned("read_user_email"));
+  EXPECT_FALSE(warned("bot_mention"));
+  EXPECT_TRUE(warned("read_group"));
+
+  EXPECT_THAT(app.check_manifest((dir_.path() / "nowhere.toml").string()), HasError(ErrorCode::kNotFound));
+}
+
 TEST_F(AppTest, AppDataOfACommunityThatIsNotInstalledIsRefused) {
   start_installed_app([](App& app) { app.schema(kNotesSchema).register_table("notes", "community_id"); });
   auto store = open_kit_store();
