@@ -1,0 +1,103 @@
+#include "reliability/integration_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace wik::testing {
+namespace {
+
+constexpr std::string_view kListening = "crash integration: listening on port ";
+constexpr std::size_t kLogTail = 4000;
+
+std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string tail(const std::string& text) { return text.size() <= kLogTail ? text : text.substr(text.size() - kLogTail); }
+
+}  // namespace
+
+IntegrationProcess::IntegrationProcess(std::filesystem::path program, std::filesystem::path config,
+                                       std::filesystem::path log_dir)
+    : program_(std::move(program)), config_(std::move(config)), log_dir_(std::move(log_dir)) {}
+
+IntegrationProcess::~IntegrationProcess() { crash(); }
+
+std::filesystem::path IntegrationProcess::log_of(int life) const {
+  return log_dir_ / ("life-" + std::to_string(life) + ".log");
+}
+
+std::string IntegrationProcess::latest_log() const { return lives_ == 0 ? std::string() : tail(read_all(log_of(lives_))); }
+
+Result<std::uint16_t> IntegrationProcess::start(std::chrono::milliseconds timeout) {
+  ++lives_;
+  const std::string log = log_of(lives_).string();
+  std::string program = program_.string();
+  std::vector<std::string> environment = {"WIK_CONFIG=" + config_.string()};
+  if (port_ != 0) environment.push_back("WIK_SERVER_PORT=" + std::to_string(port_));
+  std::vector<char*> envp;
+  for (std::string& variable : environment) envp.push_back(variable.data());
+  envp.push_back(nullptr);
+  char* argv[] = {program.data(), nullptr};
+
+  // Between fork and exec the child calls only async-signal-safe functions: the test has threads.
+  const pid_t pid = ::fork();
+  if (pid < 0) return Error(ErrorCode::kUnavailable, "cannot fork the crash integration");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int in = ::open("/dev/null", O_RDONLY);
+    if (out < 0 || in < 0) ::_exit(127);
+    ::dup2(in, STDIN_FILENO);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(out, STDERR_FILENO);
+    ::execve(argv[0], argv, envp.data());
+    ::_exit(127);
+  }
+  pid_ = pid;
+
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::string printed = read_all(log);
+    const std::size_t at = printed.find(kListening);
+    if (at != std::string::npos && printed.find('\n', at) != std::string::npos) {
+      const auto port = static_cast<std::uint16_t>(std::stoul(printed.substr(at + kListening.size())));
+      if (port_ == 0) port_ = port;
+      return port;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = 0;
+      const std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                                : "was killed by signal " + std::to_string(WTERMSIG(status));
+      return Error(ErrorCode::kUnavailable, "life " + std::to_string(lives_) + " of the crash integration " + how +
+                                                " at start", tail(printed));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      crash();
+      return Error(ErrorCode::kUnavailable,
+                   "life " + std::to_string(lives_) + " of the crash integration did not listen in time", tail(printed));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void IntegrationProcess::crash() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = 0;
+}
+
+}  // namespace wik::testing

@@ -1,0 +1,54 @@
+// IntegrationProcess: the crash integration (crash_integration.cpp) as a child process that the
+// kill -9 test kills and restarts.
+//
+// Each start is one life: a new process with a clean environment (WIK_CONFIG only, plus, after
+// the first life, WIK_SERVER_PORT, so that every life listens on the port the first one picked,
+// as the platform posts to one callback URL), its standard output and error in a log file of its
+// own. No child outlives the test: the destructor kills a running life with SIGKILL and reaps it,
+// whatever the test's outcome, and each child asks the kernel to kill it should the test process
+// die first. Not thread-safe: one thread (the nemesis) drives it, and that thread must outlive
+// the children it starts.
+#pragma once
+
+#include <wik/result.h>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+
+namespace wik::testing {
+
+class IntegrationProcess {
+ public:
+  // `program` is the crash integration's binary, `config` the file its lives read, `log_dir` where
+  // each life's log goes (life-1.log, life-2.log, ...).
+  IntegrationProcess(std::filesystem::path program, std::filesystem::path config, std::filesystem::path log_dir);
+  ~IntegrationProcess();
+  IntegrationProcess(const IntegrationProcess&) = delete;
+  IntegrationProcess& operator=(const IntegrationProcess&) = delete;
+
+  // Starts a new life and waits up to `timeout` until it listens; returns its port, or kUnavailable
+  // with the end of its log in the detail (a life that did not listen in time is killed).
+  // REQUIRES: no life is running.
+  Result<std::uint16_t> start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Kills the running life with SIGKILL and reaps it; does nothing when none is running.
+  void crash();
+  // Returns the lives started so far.
+  int lives() const noexcept { return lives_; }
+  // Returns the log of the latest life (for failure messages).
+  std::string latest_log() const;
+
+ private:
+  std::filesystem::path log_of(int life) const;
+
+  std::filesystem::path program_;
+  std::filesystem::path config_;
+  std::filesystem::path log_dir_;
+  std::uint16_t port_ = 0;  // 0 until the first life picked one
+  pid_t pid_ = 0;           // the running life, or 0
+  int lives_ = 0;
+};
+
+}  // namespace wik::testing
