@@ -52,6 +52,21 @@ std::string origin_of(std::string_view url) {
   return fmt::format("{}://{}:{}", scheme, core::ascii_lower(parsed->encoded_host()), port);
 }
 
+// Returns true when the browser says another site sent `request`: Sec-Fetch-Site "cross-site", or
+// an Origin that names a site other than the Host the request was sent to (compared as host and
+// port; a proxy must pass the Host on, docs/deploying.md). An absent Origin, or "null" (which our
+// own pages' no-referrer policy makes browsers send with a form), says nothing.
+bool sent_by_another_site(const http::Request& request) {
+  if (request.header("Sec-Fetch-Site") == "cross-site") return true;
+  const std::string_view origin = request.header("Origin").value_or("");
+  if (origin.empty() || origin == "null") return false;
+  const auto parsed = http::parse_absolute_url(origin);
+  if (!parsed.ok() || parsed->has_userinfo()) return true;
+  const std::string authority =
+      core::ascii_lower(parsed->encoded_host()) + (parsed->has_port() ? ":" + std::string(parsed->port()) : "");
+  return authority != core::ascii_lower(request.header("Host").value_or(""));
+}
+
 // Returns the path of the redirect URL. REQUIRES (fatal otherwise): an absolute URL whose path is not "/".
 std::string redirect_path_of(std::string_view url) {
   const auto parsed = http::parse_absolute_url(url);
@@ -475,7 +490,7 @@ std::string Installer::csrf_token(const http::Request& request) const {
 }
 
 std::optional<http::Params> Installer::checked_form(const http::Request& request) const {
-  if (request.header("Sec-Fetch-Site") == "cross-site") return std::nullopt;
+  if (sent_by_another_site(request)) return std::nullopt;
   auto form = request.form();
   if (!form.ok()) return std::nullopt;
   const auto sent = form->find("csrf");

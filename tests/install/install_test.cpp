@@ -483,7 +483,7 @@ TEST_F(InstallTest, ACancelledInstallInWorkplaceUsesTheStateUp) {
   EXPECT_EQ(graph_calls(), 0u);
 }
 
-TEST_F(InstallTest, TheConfirmationRefusesAMissingWrongOrCrossSiteCsrfToken) {
+TEST_F(InstallTest, TheConfirmationRefusesAMissingWrongOrCrossSiteCsrfTokenAndAnotherSitesOrigin) {
   start();
   TestBrowser& browser = new_browser();
   ASSERT_EQ(sign_in(browser, "admin@vendor.example").status, 303u);
@@ -501,10 +501,23 @@ TEST_F(InstallTest, TheConfirmationRefusesAMissingWrongOrCrossSiteCsrfToken) {
                                        {{"csrf", csrf(browser)}, {"account", account}, {"action", "install"}},
                                        {{"Sec-Fetch-Site", "cross-site"}});
   EXPECT_EQ(cross_site.status, 403u);
+  for (const char* origin : {"https://attacker.example", "http://127.0.0.1:1", "not a url"}) {
+    const auto foreign = browser.post("/workplace/install/confirm",
+                                      {{"csrf", csrf(browser)}, {"account", account}, {"action", "install"}},
+                                      {{"Origin", origin}});
+    EXPECT_EQ(foreign.status, 403u) << origin;
+  }
   EXPECT_THAT(installation(), HasError(ErrorCode::kNotFound));
 
+  // Our own page's origin, or "null" (what a browser sends under our no-referrer policy), is fine.
+  const auto null_origin = browser.post("/signin", {{"csrf", csrf(browser)}, {"email", "nobody@vendor.example"},
+                                                    {"password", "wrong"}, {"next", ""}},
+                                        {{"Origin", "null"}});
+  EXPECT_EQ(null_origin.status, 401u) << "the form was accepted and the sign-in refused";
+  const std::string own_origin = "http://127.0.0.1:" + std::to_string(server_->port());
   const auto genuine = browser.post("/workplace/install/confirm",
-                                    {{"csrf", csrf(browser)}, {"account", account}, {"action", "install"}});
+                                    {{"csrf", csrf(browser)}, {"account", account}, {"action", "install"}},
+                                    {{"Origin", own_origin}});
   EXPECT_EQ(genuine.status, 200u);
   EXPECT_THAT(installation(), IsOk());
 }
