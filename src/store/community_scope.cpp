@@ -63,6 +63,13 @@ Error unusable_token(Transaction& tx, const CommunityId& community_id, const std
 // ---- Installation
 
 Result<Installation> CommunityScope::put_installation(InstallationInput input) {
+  Result<Rows> open_purges = transact_value(*store_->database_, [&](Transaction& tx) {
+    return tx.query("SELECT id FROM purge_jobs WHERE community_id = $1 ORDER BY id", {community_id_});
+  });
+  if (!open_purges) return open_purges.error();
+  for (const Row& job : *open_purges) {
+    if (Result<PurgeJob> purged = store_->run_purge_job(job.integer(0)); !purged) return purged.error();
+  }
   const std::int64_t now = store_->now_ms();
   Result<void> stored = store_->database_->transact([&](Transaction& tx) -> Result<void> {
     Result<Secret> key = store_->ensure_data_key(tx, community_id_);

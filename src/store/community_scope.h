@@ -30,7 +30,9 @@ class CommunityScope {
 
   // ---- Installation
   // Installs or reinstalls the app: creates the community's data key if it has none, seals the
-  // token with it, and marks the installation active.
+  // token with it, and marks the installation active. A purge of the community still open (an
+  // uninstall moments before, an operator's order) is run to its end first: run later, it would
+  // destroy this installation and every row written since.
   Result<Installation> put_installation(InstallationInput input);
   // Returns the installation, token opened: kNotFound when there is none.
   Result<Installation> installation();

@@ -177,6 +177,30 @@ TYPED_TEST(StorePurgeTest, DeletesEveryRowOfTheCommunityAndNothingElse) {
   EXPECT_THAT(this->store_->run_purge_job(job.id + 100), HasError(ErrorCode::kNotFound));
 }
 
+TYPED_TEST(StorePurgeTest, AReinstallRunsTheOpenPurgeFirstSoItsOwnRowsSurviveIt) {
+  this->create_app_table();
+  this->seed("8", "before");
+  ASSERT_THAT(this->scope("8").revoke_installation(), IsOk());
+  Result<PurgeJob> requested = this->scope("8").request_purge(this->clock_.now() + 24h * 30);
+  ASSERT_THAT(requested, IsOk());
+
+  this->clock_.advance(1s);
+  CommunityScope again = this->install("8", "token-after-reinstall");  // before the purge worker ran
+  ASSERT_THAT(again.insert_inbox_event({.topic = "page/messages", .dedupe_key = "after", .payload = "{}"}), IsOk());
+  EXPECT_EQ(this->store_->list_purge_jobs(PurgeState::kDone).value().size(), 1u) << "the reinstall ran it";
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE community_id = '8' AND dedupe_key <> 'after'"), 0)
+      << "the uninstalled install's rows are gone";
+
+  Result<PurgeJob> late = this->store_->run_purge_job(requested->id);  // the worker's turn comes
+  ASSERT_THAT(late, IsOk());
+  EXPECT_EQ(late->state, PurgeState::kDone);
+  Result<Installation> kept = again.installation();
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->state, InstallState::kActive);
+  EXPECT_EQ(kept->access_token.expose(), "token-after-reinstall");
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE community_id = '8'"), 1);
+}
+
 TYPED_TEST(StorePurgeTest, ARepeatedRequestReturnsTheUnfinishedJob) {
   this->install("7");
   Result<PurgeJob> first = this->scope("7").request_purge(this->clock_.now() + 1h);
