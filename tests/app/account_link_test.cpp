@@ -4,10 +4,6 @@
 // handler sees linked_account(). Also: the email Workplace gives is only ever a proposal, the
 // sign-in returns to the link page and to no other place, a link is used once, and the token never
 // reaches a log line.
-#include <spdlog/sinks/ostream_sink.h>
-
-#include <sstream>
-
 #include "app/app_fixture.h"
 #include "install/test_browser.h"
 
@@ -73,20 +69,6 @@ class AccountLinkTest : public AppTest {
     base_ = "http://127.0.0.1:" + std::to_string(app_->port());
   }
 
-  void TearDown() override {
-    if (previous_logger_) spdlog::set_default_logger(previous_logger_);
-    AppTest::TearDown();
-  }
-
-  // Sends every later log line of the App to log_, at every level.
-  void capture_logs() {
-    auto logger = std::make_shared<spdlog::logger>("account-link-test",
-                                                   std::make_shared<spdlog::sinks::ostream_sink_mt>(log_));
-    logger->set_level(spdlog::level::trace);
-    previous_logger_ = spdlog::default_logger();
-    spdlog::set_default_logger(logger);
-  }
-
   // The person writes `text` and the bot answers: returns the bot's answer (its message JSON).
   json::object person_asks(const std::string& text) {
     const std::size_t before = emulator_->state().bot_messages(std::string(kAppId)).size();
@@ -117,19 +99,13 @@ class AccountLinkTest : public AppTest {
 
   // Signs `email` in on `browser`, from the sign-in page for `next`; returns where it was sent.
   std::string sign_in(testing::TestBrowser& browser, const std::string& email, const std::string& next) {
-    EXPECT_EQ(browser.get("/signin?" + http::encode_form({{"next", next}})).status, 200u);
-    const auto signed_in = browser.post("/signin", {{"csrf", browser.cookie("wik_csrf").value_or("")},
-                                                    {"email", email},
-                                                    {"password", kPassword},
-                                                    {"next", next}});
+    const auto signed_in = testing::sign_in(browser, email, kPassword, next);
     EXPECT_EQ(signed_in.status, 303u) << signed_in.body;
     return std::string(signed_in.header("Location").value_or(""));
   }
 
   std::string base_;
   store::AccountId bruno_ = 0;
-  std::ostringstream log_;
-  std::shared_ptr<spdlog::logger> previous_logger_;
 };
 
 TEST_F(AccountLinkTest, APersonLinksTheirAccountBySigningInAndConfirmingAndTheNextEventSeesIt) {

@@ -9,11 +9,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <functional>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,6 +80,16 @@ class AppTest : public ::testing::Test {
     if (app_) app_->stop();
     app_.reset();
     emulator_->stop();
+    if (previous_logger_) spdlog::set_default_logger(previous_logger_);
+  }
+
+  // Sends every later log line of the App to log_, at every level, until the test ends.
+  void capture_logs() {
+    auto logger =
+        std::make_shared<spdlog::logger>("app-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_));
+    logger->set_level(spdlog::level::trace);
+    previous_logger_ = spdlog::default_logger();
+    spdlog::set_default_logger(logger);
   }
 
   // Starts the app, registers it with the emulator (its URLs name the app's port) and installs it
@@ -202,6 +215,8 @@ class AppTest : public ::testing::Test {
   std::string person_id_;
   std::string page_fields_ = "messages,messaging_postbacks";  // the page fields subscribed to
   std::vector<std::string> permissions_ = {"message", "read_user_email"};  // the app requests
+  std::ostringstream log_;  // what capture_logs() collected
+  std::shared_ptr<spdlog::logger> previous_logger_;
 };
 
 }  // namespace wik::testing

@@ -273,12 +273,7 @@ class AdminPagesTest : public AppTest {
 
   // Signs `email` in on `browser` and returns where the sign-in sent it.
   std::string sign_in(testing::TestBrowser& browser, const std::string& email, const std::string& next) {
-    const auto form = browser.get("/signin?next=" + next);
-    EXPECT_EQ(form.status, 200u);
-    const auto signed_in = browser.post("/signin", {{"csrf", browser.cookie("wik_csrf").value_or("")},
-                                                    {"email", email},
-                                                    {"password", "correct horse battery"},
-                                                    {"next", next}});
+    const auto signed_in = testing::sign_in(browser, email, "correct horse battery", next);
     EXPECT_EQ(signed_in.status, 303u) << signed_in.body;
     return std::string(signed_in.header("Location").value_or(""));
   }
@@ -414,11 +409,7 @@ TEST_F(AppTest, AHandlerReadsItsCommunitysSettingAsTheAdminPageSavedIt) {
   // An admin saves the setting on the community's page, through the kit's real sign-in and CSRF gate.
   testing::TestBrowser browser(io_, *http_, "http://127.0.0.1:" + std::to_string(app_->port()));
   const std::string page_path = "/admin/communities/" + install_.community_id;
-  ASSERT_EQ(browser.get("/signin?next=" + page_path).status, 200u);
-  const auto signed_in = browser.post("/signin", {{"csrf", browser.cookie("wik_csrf").value_or("")},
-                                                  {"email", "ops@vendor.test"},
-                                                  {"password", "correct horse battery"},
-                                                  {"next", page_path}});
+  const auto signed_in = testing::sign_in(browser, "ops@vendor.test", "correct horse battery", page_path);
   ASSERT_EQ(signed_in.status, 303u) << signed_in.body;
   const auto page = browser.get(page_path);
   ASSERT_EQ(page.status, 200u);

@@ -15,6 +15,24 @@ std::string origin_of_url(std::string_view url) {
   return std::string(url.substr(0, url.find('/', scheme + 3)));
 }
 
+std::string hidden_field(std::string_view html, std::string_view name) {
+  const std::string opening = "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"";
+  const std::size_t start = html.find(opening);
+  if (start == std::string_view::npos) return {};
+  const std::size_t value = start + opening.size();
+  const std::size_t end = html.find('"', value);
+  return end == std::string_view::npos ? std::string() : std::string(html.substr(value, end - value));
+}
+
+http::ClientResponse sign_in(TestBrowser& browser, const std::string& email, const std::string& password,
+                             const std::string& next) {
+  EXPECT_EQ(browser.get("/signin?" + http::encode_form({{"next", next}})).status, 200u);
+  return browser.post("/signin", {{"csrf", browser.cookie("wik_csrf").value_or("")},
+                                  {"email", email},
+                                  {"password", password},
+                                  {"next", next}});
+}
+
 TestBrowser::TestBrowser(boost::asio::io_context& io, http::Client& client, std::string base_url)
     : io_(io), client_(client), base_url_(std::move(base_url)), replica_url_(base_url_) {}
 

@@ -54,4 +54,13 @@ class TestBrowser {
 // Returns "scheme://host:port" of an absolute URL, or "" for a path.
 std::string origin_of_url(std::string_view url);
 
+// Returns the value of the first `<input type="hidden" name="{name}" value="…">` of `html` as
+// written (not unescaped), or "" when there is none.
+std::string hidden_field(std::string_view html, std::string_view name);
+
+// Signs `email` in on `browser` through the kit's sign-in form (GET /signin?next=…, then the POST
+// with the browser's CSRF token) and returns the POST's response (303 to `next` on success).
+http::ClientResponse sign_in(TestBrowser& browser, const std::string& email, const std::string& password,
+                             const std::string& next);
+
 }  // namespace wik::testing
