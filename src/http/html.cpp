@@ -1,6 +1,9 @@
 #include "http/html.h"
 
 #include <boost/beast/http/field.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
 
 namespace wik::http {
 
@@ -34,6 +37,21 @@ std::string html_page(std::string_view title, std::string_view body_html, std::s
   page += body_html;
   page += "\n</body>\n</html>\n";
   return page;
+}
+
+std::string problem_page(std::string_view title, std::string_view happened, std::string_view to_do,
+                         std::span<const PageLink> links) {
+  std::string body = fmt::format("<h1>{}</h1>\n<p>{}</p>\n<p><strong>What to do:</strong> {}</p>\n",
+                                 html_escape(title), html_escape(happened), html_escape(to_do));
+  for (const PageLink& link : links) {
+    body += fmt::format("<p><a href=\"{}\">{}</a></p>\n", html_escape(link.href), html_escape(link.label));
+  }
+  return html_page(title, body);
+}
+
+std::string time_left(std::chrono::seconds remaining) {
+  const auto seconds = std::max<std::chrono::seconds::rep>(remaining.count(), 0);
+  return fmt::format("{}:{:02}", seconds / 60, seconds % 60);
 }
 
 Response html_response(std::string page, boost::beast::http::status status) {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <string_view>
+#include <vector>
 
 #include "core/ascii.h"
 #include "http/html.h"
@@ -56,11 +57,6 @@ const FailureText& text_of(LinkFailure failure) {
   fatal("identity: a LinkFailure without a page");
 }
 
-std::string remaining_text(std::chrono::seconds remaining) {
-  const auto seconds = std::max<std::chrono::seconds::rep>(remaining.count(), 0);
-  return fmt::format("{}:{:02}", seconds / 60, seconds % 60);
-}
-
 // Returns how the page names the person: their name, else "the Workplace person who asked".
 std::string person_label(const std::string& name) {
   return name.empty() ? std::string("the Workplace person who asked for this link")
@@ -90,7 +86,7 @@ std::string link_page(const LinkView& view) {
       "It works once, for <strong>{}</strong> more.</p>\n"
       "<p class=\"note\">Connect only if you are this person and asked {}'s bot for this link yourself: once "
       "connected, {} treats what this Workplace person does as done by the account you choose.</p>\n",
-      app, person, html_escape(view.community_name), app, remaining_text(view.remaining), app, app);
+      app, person, html_escape(view.community_name), app, http::time_left(view.remaining), app, app);
   if (view.linked_email) {
     body += fmt::format("<p>Connected now to <strong>{}</strong>. Connecting another account replaces it.</p>\n",
                         html_escape(*view.linked_email));
@@ -140,12 +136,9 @@ std::string linked_page(const LinkedView& view) {
 
 std::string failure_page(LinkFailure failure, const std::string& app_name, const std::string& sign_in_href) {
   const FailureText& text = text_of(failure);
-  std::string body = fmt::format("<h1>{}</h1>\n<p>{}</p>\n<p><strong>What to do:</strong> {}</p>\n",
-                                 html_escape(text.title), html_escape(text.happened), html_escape(text.to_do));
-  if (!sign_in_href.empty()) {
-    body += fmt::format("<p><a href=\"{}\">Sign in to {}</a></p>\n", html_escape(sign_in_href), html_escape(app_name));
-  }
-  return http::html_page(std::string(text.title), body);
+  std::vector<http::PageLink> links;
+  if (!sign_in_href.empty()) links.push_back({.href = sign_in_href, .label = "Sign in to " + app_name});
+  return http::problem_page(text.title, text.happened, text.to_do, links);
 }
 
 }  // namespace wik::identity

@@ -528,7 +528,7 @@ http::Response Installer::page(std::string html, std::string_view csrf, status c
 }
 
 http::Response Installer::failure(Failure failure, Flow flow) const {
-  std::vector<Link> links{{options_.admin_path, "Go to the admin page of " + options_.app_name}};
+  std::vector<http::PageLink> links{{options_.admin_path, "Go to the admin page of " + options_.app_name}};
   if (flow == Flow::kWorkplace) links.push_back({options_.workplace_url, "Open Workplace"});
   return http::html_response(failure_page(failure, links), failure_status(failure));
 }

@@ -130,10 +130,6 @@ bool any_may_install(const std::vector<AccountChoice>& accounts) {
   return false;
 }
 
-std::string remaining_text(std::chrono::seconds remaining) {
-  return fmt::format("{}:{:02}", remaining.count() / 60, remaining.count() % 60);
-}
-
 }  // namespace
 
 boost::beast::http::status failure_status(Failure failure) { return text_of(failure).code; }
@@ -188,7 +184,7 @@ std::string confirm_page(const PageContext& context, const ConfirmView& view) {
       "(id {}).</p>\n<p>You have <strong>{}</strong> left to confirm: Workplace's install code is valid for 5 "
       "minutes after Install was pressed. This page reloads when the time is up.</p>\n",
       html_escape(context.app_name), community, html_escape(context.app_name), community,
-      html_escape(view.community.id), remaining_text(view.remaining));
+      html_escape(view.community.id), http::time_left(view.remaining));
   if (view.accounts.empty()) {
     body += fmt::format("<p>Sign in with your {} admin account to continue.</p>\n<p><a href=\"{}\">Sign in</a></p>\n",
                         html_escape(context.app_name), html_escape(view.sign_in_href));
@@ -223,14 +219,9 @@ std::string success_page(const PageContext& context, const SuccessView& view) {
   return http::html_page("Installed", body, head);
 }
 
-std::string failure_page(Failure failure, const std::vector<Link>& links) {
+std::string failure_page(Failure failure, const std::vector<http::PageLink>& links) {
   const FailureText& text = text_of(failure);
-  std::string body = fmt::format("<h1>{}</h1>\n<p>{}</p>\n<p><strong>What to do:</strong> {}</p>\n",
-                                 html_escape(text.title), html_escape(text.happened), html_escape(text.to_do));
-  for (const Link& link : links) {
-    body += fmt::format("<p><a href=\"{}\">{}</a></p>\n", html_escape(link.href), html_escape(link.label));
-  }
-  return http::html_page(std::string(text.title), body);
+  return http::problem_page(text.title, text.happened, text.to_do, links);
 }
 
 }  // namespace wik::install

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "http/html.h"
 #include "store/records.h"
 
 namespace wik::install {
@@ -30,11 +31,6 @@ struct AccountChoice {
   store::AccountId id = 0;
   std::string email;
   bool may_install = false;  // has the admin role
-};
-
-struct Link {
-  std::string href;
-  std::string label;
 };
 
 // Paths and names every page may link to.
@@ -104,6 +100,6 @@ std::string admin_page(const PageContext& context, const AdminView& view);
 std::string confirm_page(const PageContext& context, const ConfirmView& view);
 std::string success_page(const PageContext& context, const SuccessView& view);
 // Returns the page for `failure`, ending with `links` (where to start again).
-std::string failure_page(Failure failure, const std::vector<Link>& links);
+std::string failure_page(Failure failure, const std::vector<http::PageLink>& links);
 
 }  // namespace wik::install

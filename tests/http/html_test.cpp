@@ -46,5 +46,21 @@ TEST(HtmlResponseTest, CarriesThePageWithProtectiveHeaders) {
   EXPECT_THAT(response.body(), HasSubstr("<title>t</title>"));
 }
 
+TEST(HtmlTest, AProblemPageEscapesWhatHappenedWhatToDoAndItsLinks) {
+  const std::vector<PageLink> links = {{.href = "/signin?next=\"x\"", .label = "Sign in to <App>"}};
+  const std::string page = problem_page("Gone <now>", "It <b>ended</b>.", "Ask & retry.", links);
+  EXPECT_THAT(page, HasSubstr("<h1>Gone &lt;now&gt;</h1>"));
+  EXPECT_THAT(page, HasSubstr("<p>It &lt;b&gt;ended&lt;/b&gt;.</p>"));
+  EXPECT_THAT(page, HasSubstr("<strong>What to do:</strong> Ask &amp; retry."));
+  EXPECT_THAT(page, HasSubstr("<a href=\"/signin?next=&quot;x&quot;\">Sign in to &lt;App&gt;</a>"));
+  EXPECT_THAT(page, Not(HasSubstr("<b>")));
+}
+
+TEST(HtmlTest, TimeLeftIsMinutesAndSecondsAndNeverNegative) {
+  EXPECT_EQ(time_left(std::chrono::seconds(245)), "4:05");
+  EXPECT_EQ(time_left(std::chrono::seconds(0)), "0:00");
+  EXPECT_EQ(time_left(std::chrono::seconds(-3)), "0:00");
+}
+
 }  // namespace
 }  // namespace wik::http
