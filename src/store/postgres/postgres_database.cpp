@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <unordered_map>
 
 namespace wik::store {
 namespace {
@@ -36,38 +37,137 @@ Error error_of(PGconn* connection, const PGresult* result, std::string_view what
   return Error(ErrorCode::kInternal, "the database refused a statement", std::move(detail));
 }
 
-// Runs `sql` with `params` and returns its result: an Error unless it succeeded.
-Result<PgResult> run(PGconn* connection, std::string_view sql, std::span<const SqlValue> params) {
-  std::vector<std::string> texts(params.size());
-  std::vector<const char*> values(params.size(), nullptr);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (const auto* integer = std::get_if<std::int64_t>(&params[i])) {
-      texts[i] = std::to_string(*integer);
-    } else if (const auto* text = std::get_if<std::string_view>(&params[i])) {
-      texts[i] = std::string(*text);
-    } else {
-      continue;  // NULL
-    }
-    values[i] = texts[i].c_str();
-  }
-  const std::string statement(sql);
-  PgResult result(params.empty() ? PQexec(connection, statement.c_str())
-                                 : PQexecParams(connection, statement.c_str(), static_cast<int>(params.size()),
-                                                nullptr, values.data(), nullptr, nullptr, 0));
-  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return error_of(connection, result.get(), "statement");
+bool succeeded(const PGresult* result) {
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+// Runs `sql` (one or more statements, no parameters) with the simple query protocol.
+Result<PgResult> run_script(PGconn* connection, std::string_view sql) {
+  const std::string script(sql);
+  PgResult result(PQexec(connection, script.c_str()));
+  if (!succeeded(result.get())) return error_of(connection, result.get(), "statement");
   return result;
 }
 
+// The text form of `params`, as libpq takes them: a null pointer for SQL NULL.
+class ParamTexts {
+ public:
+  explicit ParamTexts(std::span<const SqlValue> params) : texts_(params.size()), values_(params.size(), nullptr) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (const auto* integer = std::get_if<std::int64_t>(&params[i])) {
+        texts_[i] = std::to_string(*integer);
+      } else if (const auto* text = std::get_if<std::string_view>(&params[i])) {
+        texts_[i] = std::string(*text);
+      } else {
+        continue;  // NULL
+      }
+      values_[i] = texts_[i].c_str();
+    }
+  }
+  int count() const noexcept { return static_cast<int>(values_.size()); }
+  const char* const* values() const noexcept { return values_.data(); }
+
+ private:
+  std::vector<std::string> texts_;
+  std::vector<const char*> values_;
+};
+
 }  // namespace
+
+struct PostgresDatabase::Session {
+  explicit Session(PGconn* raw) : connection(raw) {}
+  ~Session() { PQfinish(connection); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Forgets every prepared statement when the schema changed since they were prepared.
+  Result<void> catch_up(std::uint64_t generation) {
+    if (generation == schema_generation) return ok_result();
+    if (!prepared.empty()) {
+      if (Result<PgResult> forgotten = run_script(connection, "DEALLOCATE ALL"); !forgotten) {
+        return forgotten.error();
+      }
+      prepared.clear();
+    }
+    schema_generation = generation;
+    return ok_result();
+  }
+
+  // Runs one statement with `params`, after a BEGIN when `begin` is set, in one round trip:
+  // prepared by name on this connection (and prepared now, in the same pipeline, the first time),
+  // or unnamed once kMaxPreparedStatements are kept. Returns the statement's result, or the first
+  // error of the pipeline.
+  Result<PgResult> run(bool begin, std::string_view sql, std::span<const SqlValue> params) {
+    const ParamTexts texts(params);
+    std::string text(sql);
+    const auto known = prepared.find(text);
+    const bool prepare = known == prepared.end() && prepared.size() < kMaxPreparedStatements;
+    const std::string name = known != prepared.end() ? known->second
+                             : prepare                ? "wik_" + std::to_string(prepared.size() + 1)
+                                                      : std::string();
+    if (PQenterPipelineMode(connection) != 1) return broken("cannot enter pipeline mode");
+    bool queued = true;
+    if (begin) queued = PQsendQueryParams(connection, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    if (queued && prepare) {
+      queued = PQsendPrepare(connection, name.c_str(), text.c_str(), texts.count(), nullptr) == 1;
+    }
+    if (queued) {
+      queued = name.empty() ? PQsendQueryParams(connection, text.c_str(), texts.count(), nullptr, texts.values(),
+                                                nullptr, nullptr, 0) == 1
+                            : PQsendQueryPrepared(connection, name.c_str(), texts.count(), texts.values(), nullptr,
+                                                  nullptr, 0) == 1;
+    }
+    if (!queued || PQpipelineSync(connection) != 1) return broken("cannot send a statement");
+    Result<std::vector<PgResult>> results = collect((begin ? 1 : 0) + (prepare ? 1 : 0) + 1);
+    if (!results || PQexitPipelineMode(connection) != 1) return broken("lost the connection in a pipeline");
+    if (prepare && succeeded(results->rbegin()[1].get())) prepared.emplace(std::move(text), name);
+    for (const PgResult& result : *results) {
+      if (PQresultStatus(result.get()) != PGRES_PIPELINE_ABORTED && !succeeded(result.get())) {
+        return error_of(connection, result.get(), "statement");
+      }
+    }
+    return std::move(results->back());
+  }
+
+  PGconn* connection;
+  std::unordered_map<std::string, std::string> prepared;  // SQL text → statement name
+  std::uint64_t schema_generation = 0;
+
+ private:
+  Error broken(std::string_view what) {
+    return Error(ErrorCode::kUnavailable, "the database is unavailable",
+                 "postgres " + std::string(what) + ": " + PQerrorMessage(connection));
+  }
+
+  // Reads the results of `requests` queued requests, in order, and of the sync that ends them.
+  // Each request answers one result and then a null; after an error the rest answer
+  // PGRES_PIPELINE_ABORTED.
+  Result<std::vector<PgResult>> collect(int requests) {
+    std::vector<PgResult> results;
+    for (int i = 0; i < requests; ++i) {
+      PgResult result(PQgetResult(connection));
+      if (!result) return broken("lost the connection in a pipeline");
+      while (PGresult* rest = PQgetResult(connection)) PQclear(rest);
+      results.push_back(std::move(result));
+    }
+    const PgResult sync(PQgetResult(connection));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return broken("lost the end of a pipeline");
+    return results;
+  }
+};
 
 class PostgresDatabase::PostgresTransaction final : public Transaction {
  public:
-  explicit PostgresTransaction(PGconn* connection) : connection_(connection) {}
+  PostgresTransaction(Session& session, std::atomic<std::uint64_t>& schema_generation)
+      : session_(session), schema_generation_(schema_generation) {}
+
+  // True once the BEGIN went out (with the first statement): only then is there anything to end.
+  bool begun() const noexcept { return begun_; }
 
   // wik::store::Transaction
   Result<Rows> query_values(std::string_view sql, std::span<const SqlValue> params) override {
-    Result<PgResult> result = run(connection_, sql, params);
+    Result<PgResult> result = run(sql, params);
     if (!result) return result.error();
     const int row_count = PQntuples(result->get());
     const int column_count = PQnfields(result->get());
@@ -90,7 +190,7 @@ class PostgresDatabase::PostgresTransaction final : public Transaction {
   }
 
   Result<std::int64_t> execute_values(std::string_view sql, std::span<const SqlValue> params) override {
-    Result<PgResult> result = run(connection_, sql, params);
+    Result<PgResult> result = run(sql, params);
     if (!result) return result.error();
     const std::string_view tuples = PQcmdTuples(result->get());
     std::int64_t count = 0;
@@ -99,16 +199,28 @@ class PostgresDatabase::PostgresTransaction final : public Transaction {
   }
 
   Result<void> execute_script(std::string_view sql) override {
-    Result<PgResult> result = run(connection_, sql, {});
-    if (!result) return result.error();
+    if (!begun_) {
+      if (Result<PgResult> begun = run_script(session_.connection, "BEGIN"); !begun) return begun.error();
+      begun_ = true;
+    }
+    if (Result<PgResult> result = run_script(session_.connection, sql); !result) return result.error();
+    schema_generation_.fetch_add(1);
     return ok_result();
   }
 
  private:
-  PGconn* connection_;
+  Result<PgResult> run(std::string_view sql, std::span<const SqlValue> params) {
+    const bool begin = !begun_;
+    begun_ = true;  // even when the pipeline failed after it: ending the transaction is then harmless
+    return session_.run(begin, sql, params);
+  }
+
+  Session& session_;
+  std::atomic<std::uint64_t>& schema_generation_;
+  bool begun_ = false;
 };
 
-void PostgresDatabase::ConnectionDeleter::operator()(pg_conn* connection) const noexcept { PQfinish(connection); }
+void PostgresDatabase::SessionDeleter::operator()(Session* session) const noexcept { delete session; }
 
 Result<std::unique_ptr<PostgresDatabase>> PostgresDatabase::open(PostgresOptions options) {
   if (options.pool_size == 0) return Error(ErrorCode::kConfig, "the PostgreSQL pool size must be above 0");
@@ -132,22 +244,23 @@ Result<PostgresDatabase::Connection> PostgresDatabase::acquire() {
     }
     ++open_;
   }
-  Connection connection(PQconnectdb(options_.conninfo.c_str()));
-  if (!connection || PQstatus(connection.get()) != CONNECTION_OK) {
-    std::string detail = connection ? PQerrorMessage(connection.get()) : "out of memory";
+  Connection connection(new Session(PQconnectdb(options_.conninfo.c_str())));
+  if (connection->connection == nullptr || PQstatus(connection->connection) != CONNECTION_OK) {
+    std::string detail = connection->connection != nullptr ? PQerrorMessage(connection->connection) : "out of memory";
     release(nullptr);
     return Error(ErrorCode::kUnavailable, "cannot connect to PostgreSQL", "postgres connect: " + detail);
   }
   // Quiet NOTICEs (for example from VACUUM) instead of printing them on stderr.
-  PQsetNoticeProcessor(connection.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(connection->connection, [](void*, const char*) {}, nullptr);
   return connection;
 }
 
 void PostgresDatabase::release(Connection connection) {
   {
     const std::lock_guard lock(mutex_);
-    if (connection && PQstatus(connection.get()) == CONNECTION_OK &&
-        PQtransactionStatus(connection.get()) == PQTRANS_IDLE) {
+    PGconn* raw = connection ? connection->connection : nullptr;
+    if (raw != nullptr && PQstatus(raw) == CONNECTION_OK && PQtransactionStatus(raw) == PQTRANS_IDLE &&
+        PQpipelineStatus(raw) == PQ_PIPELINE_OFF) {
       idle_.push_back(std::move(connection));
     } else {
       --open_;  // a broken connection closes when `connection` goes out of scope
@@ -159,18 +272,16 @@ void PostgresDatabase::release(Connection connection) {
 Result<void> PostgresDatabase::transact(const std::function<Result<void>(Transaction&)>& work) {
   Result<Connection> connection = acquire();
   if (!connection) return connection.error();
-  PGconn* raw = connection->get();
-  Result<void> done = ok_result();
-  if (Result<PgResult> begun = run(raw, "BEGIN", {}); !begun) {
-    done = begun.error();
-  } else {
-    PostgresTransaction transaction(raw);
+  Session& session = **connection;
+  Result<void> done = session.catch_up(schema_generation_.load());
+  if (done) {
+    PostgresTransaction transaction(session, schema_generation_);
     done = work(transaction);
-    if (done) {
-      if (Result<PgResult> committed = run(raw, "COMMIT", {}); !committed) done = committed.error();
+    if (done && transaction.begun()) {
+      if (Result<PgResult> committed = run_script(session.connection, "COMMIT"); !committed) done = committed.error();
     }
-    if (!done && PQtransactionStatus(raw) != PQTRANS_IDLE) {
-      (void)run(raw, "ROLLBACK", {});  // the work's error is the one to report
+    if (!done && PQtransactionStatus(session.connection) != PQTRANS_IDLE) {
+      (void)run_script(session.connection, "ROLLBACK");  // the work's error is the one to report
     }
   }
   release(std::move(*connection));
@@ -185,7 +296,7 @@ Result<ReclaimReport> PostgresDatabase::reclaim_space(std::span<const ReclaimTar
   for (const ReclaimTarget& target : tables) {
     if (!is_sql_identifier(target.table)) fatal("reclaim_space got a table name that is not an identifier");
     const std::string step = (target.rewrite ? "VACUUM FULL " : "VACUUM ") + target.table;
-    if (Result<PgResult> vacuumed = run(connection->get(), step, {}); !vacuumed) {
+    if (Result<PgResult> vacuumed = run_script((*connection)->connection, step); !vacuumed) {
       failed = vacuumed.error();
       break;
     }

@@ -3,6 +3,10 @@
 // Keeps a pool of libpq connections (opened on demand, up to pool_size; a caller waits for a free
 // one). Each transact() runs BEGIN ... COMMIT on one connection at READ COMMITTED; success means
 // PostgreSQL reported the commit (durable with the server's default synchronous_commit=on).
+// Round trips are what a statement costs on loopback, so each connection prepares a statement the
+// first time it runs it (up to kMaxPreparedStatements per connection) and runs it by name after;
+// the BEGIN travels with a transaction's first statement, and the preparing with its first run, in
+// one libpq pipeline. After execute_script (migrations), every connection forgets what it prepared.
 // A broken connection is dropped from the pool and reported as kUnavailable; the next call opens
 // a new one. Error reasons come from SQLSTATE classes, never from server messages, which may
 // quote values; those go to the detail. Thread-safe.
@@ -12,6 +16,7 @@
 
 #include "store/database.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -30,6 +35,9 @@ struct PostgresOptions {
   std::size_t pool_size = 4;  // REQUIRES: > 0
 };
 
+// Statements one pooled connection keeps prepared; others run unnamed (parsed and planned each time).
+inline constexpr std::size_t kMaxPreparedStatements = 256;
+
 class PostgresDatabase final : public Database {
  public:
   // Connects once to check the settings: kUnavailable when the server cannot be reached.
@@ -43,10 +51,11 @@ class PostgresDatabase final : public Database {
 
  private:
   class PostgresTransaction;
-  struct ConnectionDeleter {
-    void operator()(pg_conn* connection) const noexcept;
+  struct Session;  // one pooled connection and the statements prepared on it
+  struct SessionDeleter {
+    void operator()(Session* session) const noexcept;
   };
-  using Connection = std::unique_ptr<pg_conn, ConnectionDeleter>;
+  using Connection = std::unique_ptr<Session, SessionDeleter>;
 
   explicit PostgresDatabase(PostgresOptions options) : options_(std::move(options)) {}
   Result<Connection> acquire();
@@ -57,6 +66,9 @@ class PostgresDatabase final : public Database {
   std::condition_variable released_;
   std::vector<Connection> idle_;  // guarded by mutex_
   std::size_t open_ = 0;          // connections idle or in use; guarded by mutex_
+  // Bumped by every execute_script: a connection that prepared under an older value forgets its
+  // statements before its next transaction (a migration may change what they return).
+  std::atomic<std::uint64_t> schema_generation_{0};
 };
 
 }  // namespace wik::store
