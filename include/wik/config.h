@@ -69,6 +69,10 @@ struct WebhooksConfig {
   unsigned dispatch_store_threads = 2;
   unsigned dispatch_batch = 512;         // most events one claim takes
   unsigned dispatch_per_community = 64;  // most events of one community in a claim, handled in turn
+  // How long the dispatcher's claim on an event lasts: a process that stops while handling (killed,
+  // paused) leaves its claimed events to another worker after this. A handler gets at most this
+  // long (and at most 30 s).
+  std::chrono::seconds lease = std::chrono::seconds(60);
 };
 
 // [bot]: how fast the bot's queued replies leave (docs/webhooks.md, "Pacing"), so one busy

@@ -50,6 +50,9 @@ using boost::beast::http::verb;
 
 constexpr std::chrono::seconds kPurgeInterval{5};
 constexpr std::chrono::seconds kStoreDeadline{30};
+// How long a stop waits for the dispatcher's batch in hand, from its start (the server's requests
+// drain meanwhile, for their own ServerOptions::shutdown_grace of 10 s).
+constexpr std::chrono::seconds kDispatchShutdownGrace{10};
 
 Result<void> check_config(const Config& config) {
   if (auto credentials = config::require_app_credentials(config); !credentials.ok()) return credentials;
@@ -323,6 +326,7 @@ Result<void> App::Impl::start() {
       *http_, app::graph_options(config_), graph::AppCredentials{config_.app.id, config_.app.secret}, clock_, random_);
 
   http::ServerOptions server_options;
+  server_options.name = "kit";
   server_options.address = config_.server.address;
   server_options.port = config_.server.port;
   server_options.io_threads = config_.server.threads;
@@ -372,6 +376,11 @@ Result<void> App::Impl::start() {
       *store_, std::move(handler), clock_, server_->metrics(),
       webhooks::DispatcherOptions{.batch = config_.webhooks.dispatch_batch,
                                   .per_community = config_.webhooks.dispatch_per_community,
+                                  .lease = config_.webhooks.lease,
+                                  // A handler ends within its lease, so that (unless its process
+                                  // stops) no other worker claims its event while it runs.
+                                  .handler_timeout = std::min<std::chrono::milliseconds>(
+                                      webhooks::DispatcherOptions{}.handler_timeout, config_.webhooks.lease),
                                   .store_threads = config_.webhooks.dispatch_store_threads});
   ingest_ = std::make_unique<webhooks::WebhookIngest>(
       *store_,
@@ -416,8 +425,16 @@ Result<void> App::Impl::start() {
 }
 
 void App::Impl::stop() {
-  if (server_) server_->stop();
+  // Graceful: the dispatcher stops claiming while the server finishes the requests in flight, then
+  // the batch in hand gets the rest of kDispatchShutdownGrace to finish; an event whose handler is
+  // cut off after that is handled again once its lease runs out.
+  const auto give_up_at = std::chrono::steady_clock::now() + kDispatchShutdownGrace;
   if (dispatcher_) dispatcher_->stop();
+  if (server_) server_->stop();
+  if (dispatcher_ && !dispatcher_->wait_stopped(std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::max(give_up_at - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{})))) {
+    spdlog::warn("webhooks: handlers still running at shutdown; their events run again after their lease");
+  }
   if (outbox_) outbox_->stop();
   if (sweep_) sweep_->stop();
   dispatch_work_.reset();

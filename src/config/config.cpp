@@ -174,7 +174,7 @@ bool is_graph_version(std::string_view text) {
 constexpr std::string_view kRotationEndKey = "app.previous_secret_until";
 constexpr std::string_view kRotationEndExpected = "an RFC 3339 UTC time such as 2026-02-01T00:00:00Z";
 
-constexpr std::array<Setting, 24> kSettings = {{
+constexpr std::array<Setting, 25> kSettings = {{
     {"app.id", ValueType::kString, "a string of digits",
      [](std::string_view text, Config& config) { return assign_if(is_digits(text), text, config.app.id); }},
     {kRotationEndKey, ValueType::kTime, kRotationEndExpected,
@@ -244,6 +244,13 @@ constexpr std::array<Setting, 24> kSettings = {{
     {"webhooks.dispatch_per_community", ValueType::kInteger, "an integer 1-1000",
      [](std::string_view text, Config& config) {
        return assign_count(text, 1000u, config.webhooks.dispatch_per_community);
+     }},
+    {"webhooks.lease_seconds", ValueType::kInteger, "an integer 1-3600",
+     [](std::string_view text, Config& config) {
+       unsigned seconds = 0;
+       if (!assign_count(text, 3600u, seconds)) return false;
+       config.webhooks.lease = std::chrono::seconds(seconds);
+       return true;
      }},
     {"bot.community_budget", ValueType::kInteger, "an integer 1-100000",
      [](std::string_view text, Config& config) { return assign_count(text, 100000u, config.bot.community_budget); }},

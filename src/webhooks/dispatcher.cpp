@@ -7,7 +7,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <map>
 #include <set>
@@ -26,6 +29,14 @@ using namespace boost::asio::experimental::awaitable_operators;
 // database from freezing the loop forever).
 constexpr std::chrono::minutes kStoreCallDeadline{1};
 
+// Returns "<host>:<pid>:<random>": which process holds a claim (the inbox's claimed_by), unique
+// even when a pid is reused.
+std::string worker_name() {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return std::string(host.data()) + ":" + std::to_string(::getpid()) + ":" + core::secure_random_token(6);
+}
+
 // co_spawn (under ||) needs a default-constructible result; Result is not.
 asio::awaitable<std::optional<Result<EventEffects>>> run_handler(EventHandler handler, store::ClaimedEvent event) {
   co_return co_await handler(event);
@@ -41,7 +52,7 @@ Dispatcher::Dispatcher(store::Store& store, EventHandler handler, const core::Cl
       metrics_(metrics),
       options_(std::move(options)),
       pool_(std::max<std::size_t>(1, options_.store_threads)) {
-  if (options_.worker.empty()) options_.worker = "worker-" + core::secure_random_token(6);
+  if (options_.worker.empty()) options_.worker = worker_name();
 }
 
 Dispatcher::~Dispatcher() {
@@ -75,10 +86,22 @@ void Dispatcher::count(std::string_view outcome, std::size_t events) {
       .inc(events);
 }
 
+void Dispatcher::count_stale(std::size_t events) {
+  if (events == 0) return;
+  metrics_
+      .counter("webhook_stale_completions_total",
+               "Handled events whose completion or failure the store refused: their lease had run out and "
+               "another worker had claimed them (what the handler left was discarded).")
+      .inc(events);
+}
+
 asio::awaitable<void> Dispatcher::handle_run(std::vector<store::ClaimedEvent> run, std::shared_ptr<Batch> batch) {
   const std::string community = run.front().community_id;
   std::size_t next = 0;
-  while (next < run.size() && !stopping_ && !batch->stopped.contains(community)) {
+  // An event whose lease has run out (this process was paused, or a handler before it was slow) may
+  // be another worker's by now: it is not started, and the rest of the run is given back with it.
+  while (next < run.size() && !stopping_ && !batch->stopped.contains(community) &&
+         clock_.now() < run[next].lease_until) {
     store::ClaimedEvent& event = run[next++];
     asio::steady_timer deadline(co_await asio::this_coro::executor, options_.handler_timeout);
     auto first = co_await (run_handler(handler_, event) || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -127,6 +150,7 @@ asio::awaitable<void> Dispatcher::fail(const store::ClaimedEvent& event, const E
   count(!failed || !failed->ok()                                 ? "lost_claim"
         : failed->value() == store::FailOutcome::kDeadLettered ? "dead_lettered"
                                                                 : "retry_scheduled");
+  if (failed && !failed->ok() && failed->error().code() == ErrorCode::kConflict) count_stale(1);
   spdlog::warn("webhooks: handler failed for an event of community {} (attempt {}): {}", event.community_id,
                event.attempts + 1, reason);
 }
@@ -190,6 +214,7 @@ asio::awaitable<void> Dispatcher::commit_completions(Batch& batch) {
     }
     count("handled", done);
     count("lost_claim", lost);
+    count_stale(lost);
     co_await give_back(std::move(held_back));
     if (any_replies && done > 0 && replies_queued_) replies_queued_();
   }
@@ -236,9 +261,23 @@ asio::awaitable<void> Dispatcher::loop(Dispatcher* self) {
 
 void Dispatcher::start(const asio::any_io_executor& executor) {
   wake_.bind(executor);
-  asio::co_spawn(executor, loop(this), [](std::exception_ptr e) {
+  {
+    const std::lock_guard lock(loop_mutex_);
+    loop_running_ = true;
+  }
+  asio::co_spawn(executor, loop(this), [this](std::exception_ptr e) {
     if (e) spdlog::critical("webhooks: the dispatcher loop stopped on an exception");
+    {
+      const std::lock_guard lock(loop_mutex_);
+      loop_running_ = false;
+    }
+    loop_ended_.notify_all();
   });
+}
+
+bool Dispatcher::wait_stopped(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(loop_mutex_);
+  return loop_ended_.wait_for(lock, timeout, [this] { return !loop_running_; });
 }
 
 void Dispatcher::notify() { wake_.notify(); }

@@ -14,15 +14,19 @@
 // retry_max) until the store's max_attempts, after which the event becomes a dead letter with its
 // last error; a kMalformed failure (an event that can never be handled) becomes one at once. The
 // rest of that community's run is given back unhandled, to wait behind it. An event whose worker
-// died is claimed again once its lease expires. When the inbox is empty the loop sleeps for
+// died (or stopped: a paused process) is claimed again once its lease expires; a handler is never
+// started on an event whose lease has run out (the rest of the run is given back instead), and the
+// completion of an event another worker has claimed since is refused by the store and counted as
+// webhook_stale_completions_total. When the inbox is empty the loop sleeps for
 // idle_poll or until notify() (the ingest calls it after storing). The next claim starts when the
 // whole batch is handled and committed.
 //
 // A process killed after a handler ran but before its event's completion committed runs the
 // handler again after the lease: its writes and replies commit once, its direct calls (the Graph
 // API, the store outside EventEffects) may repeat (docs/webhooks.md says what can). Thread-safe. Store calls run on a thread pool of its own, never on the loop's executor.
-// Shut down in this order: stop(), stop the loop executor's io_context, destroy the dispatcher,
-// and only then destroy that io_context.
+// Shut down in this order: stop(), wait_stopped() (a graceful shutdown: the batch in hand is
+// finished), stop the loop executor's io_context, destroy the dispatcher, and only then destroy
+// that io_context.
 #pragma once
 
 #include <wik/result.h>
@@ -32,8 +36,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,7 +61,7 @@ struct DispatcherOptions {
   std::chrono::milliseconds retry_base = std::chrono::seconds(1);
   std::chrono::milliseconds retry_max = std::chrono::hours(1);
   std::size_t store_threads = 2;
-  std::string worker;  // this process's name in claims; empty: a random one
+  std::string worker;  // this process's name in claims; empty: "<host>:<pid>:<random>"
 };
 
 // What a handler leaves to commit with its event's completion: the Send API bodies of its replies
@@ -86,8 +92,13 @@ class Dispatcher {
   void notify();
   // Calls `listener` after an event's replies were queued in the outbox. Set before start().
   void on_replies_queued(std::function<void()> listener) { replies_queued_ = std::move(listener); }
-  // Stops claiming; events being handled finish. Safe to call more than once.
+  // Stops claiming; events being handled finish, the rest of their runs is given back. Safe to
+  // call more than once.
   void stop();
+  // Blocks until the loop started by start() has ended after stop() — the batch in hand handled or
+  // given back, and committed — or until `timeout`; returns whether it ended. True when the loop
+  // never started. Call from a thread other than the loop's.
+  bool wait_stopped(std::chrono::milliseconds timeout);
 
  private:
   struct Batch;
@@ -101,6 +112,8 @@ class Dispatcher {
   // Commits the batch's completions as they come, until every run has ended and all are committed.
   boost::asio::awaitable<void> commit_completions(Batch& batch);
   void count(std::string_view outcome, std::size_t events = 1);
+  // Counts completions (or failures) the store refused because another worker holds the claim now.
+  void count_stale(std::size_t events);
   std::chrono::system_clock::time_point retry_at(std::int64_t attempts) const;
 
   store::Store& store_;
@@ -110,6 +123,9 @@ class Dispatcher {
   DispatcherOptions options_;
   boost::asio::thread_pool pool_;
   std::atomic<bool> stopping_{false};
+  std::mutex loop_mutex_;
+  std::condition_variable loop_ended_;
+  bool loop_running_ = false;  // guarded by loop_mutex_
   WakeSignal wake_;
   std::function<void()> replies_queued_;
 };

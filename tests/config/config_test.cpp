@@ -60,6 +60,7 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(config->store.engine, StoreEngine::kSqlite);
   EXPECT_EQ(config->store.sqlite_path, "wik.db");
   EXPECT_TRUE(config->store.postgres_url.empty());
+  EXPECT_EQ(config->webhooks.lease, std::chrono::seconds(60));
   EXPECT_EQ(config->bot.community_budget, 300u);
   EXPECT_EQ(config->bot.budget_window, std::chrono::seconds(60));
   EXPECT_EQ(config->bot.thread_spacing, std::chrono::milliseconds(500));
@@ -107,6 +108,7 @@ ingest_store_threads = 32
 dispatch_store_threads = 4
 dispatch_batch = 1000
 dispatch_per_community = 100
+lease_seconds = 5
 
 [bot]
 community_budget = 1000
@@ -141,6 +143,7 @@ format = "json"
   EXPECT_EQ(config->webhooks.dispatch_store_threads, 4u);
   EXPECT_EQ(config->webhooks.dispatch_batch, 1000u);
   EXPECT_EQ(config->webhooks.dispatch_per_community, 100u);
+  EXPECT_EQ(config->webhooks.lease, std::chrono::seconds(5));
   EXPECT_EQ(config->bot.community_budget, 1000u);
   EXPECT_EQ(config->bot.budget_window, std::chrono::hours(1));
   EXPECT_EQ(config->bot.thread_spacing, std::chrono::milliseconds(0)) << "0 turns the spacing off";
@@ -394,6 +397,12 @@ INSTANTIATE_TEST_SUITE_P(
                  {"webhooks.ingest_store_threads: expected an integer 1-256, got \"0\""}},
         Rejected{"DispatchBatchTooLarge", "", {{"WIK_WEBHOOKS_DISPATCH_BATCH", "20000"}}, {},
                  {R"(webhooks.dispatch_batch: expected an integer 1-10000, got "20000" (from WIK_WEBHOOKS_DISPATCH_BATCH))"}},
+        Rejected{"NoLease", "[webhooks]\nlease_seconds = 0\n", {}, {},
+                 {R"(webhooks.lease_seconds: expected an integer 1-3600, got "0" (from @DIR@/wik.toml:2))"}},
+        Rejected{"LeaseLongerThanAnHour", "", {{"WIK_WEBHOOKS_LEASE_SECONDS", "3601"}}, {},
+                 {R"(webhooks.lease_seconds: expected an integer 1-3600, got "3601" (from WIK_WEBHOOKS_LEASE_SECONDS))"}},
+        Rejected{"LeaseAsADuration", "[webhooks]\nlease_seconds = \"60s\"\n", {}, {},
+                 {"webhooks.lease_seconds: expected an integer 1-3600, got a string"}},
         Rejected{"NoCommunityBudget", "[bot]\ncommunity_budget = 0\n", {}, {},
                  {R"(bot.community_budget: expected an integer 1-100000, got "0" (from @DIR@/wik.toml:2))"}},
         Rejected{"CommunityBudgetTooLarge", "", {{"WIK_BOT_COMMUNITY_BUDGET", "100001"}}, {},

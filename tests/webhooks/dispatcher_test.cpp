@@ -145,6 +145,14 @@ class DispatcherTest : public ::testing::Test {
         .value();
   }
 
+  // Returns webhook_stale_completions_total as /metrics shows it (0 before the first).
+  std::uint64_t stale_completions() const {
+    const std::string text = metrics_.render();
+    const std::string name = "\nwebhook_stale_completions_total ";
+    const std::size_t at = text.find(name);
+    return at == std::string::npos ? 0 : std::stoull(text.substr(at + name.size()));
+  }
+
   // The notes the handlers of `community` wrote, in the order they were committed.
   std::vector<std::string> notes(const std::string& community) {
     std::vector<std::string> found;
@@ -377,6 +385,71 @@ TEST_F(DispatcherTest, EventsOfAWorkerThatDiedAreReclaimedAfterTheirLease) {
   EXPECT_THAT(journal_.handled["111"], ElementsAre("a0"));
   // The dead worker's late completion is refused: the claim was lost.
   EXPECT_THAT(store_->complete_inbox_event(stolen->front()), HasError(ErrorCode::kConflict));
+}
+
+TEST_F(DispatcherTest, AStaleWorkersCompletionIsRefusedAndCountedAndItStartsNoMoreOfItsRun) {
+  add("111", "a0");
+  add("111", "a1");
+  std::optional<Result<std::vector<store::ClaimedEvent>>> taken;
+  journal_.on_call = [&] {
+    if (taken) return;
+    // While a0's handler runs, the lease runs out (the process was paused) and another worker
+    // claims the run.
+    clock_.advance(std::chrono::seconds(61));
+    taken = store_->claim_inbox_events("other-worker", 10, std::chrono::seconds(60), 64);
+  };
+  drain();
+  ASSERT_TRUE(taken.has_value());
+  ASSERT_THAT(*taken, IsOk());
+  EXPECT_THAT(**taken, SizeIs(2));
+  EXPECT_EQ(journal_.calls["a0"], 1);
+  EXPECT_EQ(journal_.calls["a1"], 0) << "a handler was started on an event whose lease had run out";
+  EXPECT_EQ(dispatched("handled"), 0u);
+  EXPECT_EQ(dispatched("lost_claim"), 1u);
+  EXPECT_EQ(stale_completions(), 1u);
+  // The new claimant's completions hold.
+  for (const store::ClaimedEvent& event : **taken) EXPECT_THAT(store_->complete_inbox_event(event), IsOk());
+}
+
+TEST_F(DispatcherTest, ARunWhoseLeaseRanOutUnclaimedIsGivenBackAndHandledNext) {
+  add("111", "a0");
+  add("111", "a1");
+  bool advanced = false;
+  journal_.on_call = [&] {
+    if (!std::exchange(advanced, true)) clock_.advance(std::chrono::seconds(61));
+  };
+  drain();
+  // a0's claim was still this worker's (nobody took it), so it completed; a1 was given back and
+  // claimed again.
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0", "a1"));
+  EXPECT_EQ(journal_.calls["a1"], 1);
+  EXPECT_EQ(dispatched("handled"), 2u);
+  EXPECT_EQ(dispatched("released"), 1u);
+  EXPECT_EQ(stale_completions(), 0u);
+}
+
+TEST_F(DispatcherTest, WaitStoppedReturnsOnceTheLoopHasFinishedItsBatch) {
+  EXPECT_TRUE(dispatcher_->wait_stopped(std::chrono::milliseconds(0))) << "a loop never started";
+  asio::io_context loop_context;
+  auto guard = asio::make_work_guard(loop_context);
+  // The stop comes while a0's handler runs (a SIGTERM in the middle of a batch).
+  journal_.on_call = [this] { dispatcher_->stop(); };
+  add("111", "a0");
+  add("111", "a1");
+  dispatcher_->start(loop_context.get_executor());
+  EXPECT_FALSE(dispatcher_->wait_stopped(std::chrono::milliseconds(0)));
+  std::thread loop_thread([&] { loop_context.run(); });
+  EXPECT_TRUE(dispatcher_->wait_stopped(std::chrono::seconds(5)));
+  guard.reset();
+  loop_context.stop();
+  loop_thread.join();
+  dispatcher_.reset();
+  // a0 finished and committed; a1 was given back unhandled, claimable at once.
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0"));
+  auto left = store_->claim_inbox_events("next-life", 10, std::chrono::seconds(60), 64);
+  ASSERT_THAT(left, IsOk());
+  ASSERT_THAT(*left, SizeIs(1));
+  EXPECT_EQ(left->front().dedupe_key, "a1");
 }
 
 TEST_F(DispatcherTest, TheLoopWakesOnNotifyWithoutWaitingForItsPoll) {

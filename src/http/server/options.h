@@ -56,6 +56,9 @@ struct ServerOptions {
   bool access_log = true;
   // Serve /healthz, /readyz and /metrics.
   bool builtin_routes = true;
+  // What this server is ("kit", "emulator-graph", ...): the label of its responses in the
+  // secret scan's capture (core/output_capture.h). Empty: "unnamed".
+  std::string name;
 };
 
 }  // namespace wik::http
