@@ -344,7 +344,12 @@ Result<Response> uninstall_app(ControlTargets& t, const Request& request) {
     if (!admin) return Error(ErrorCode::kNotFound, "no such person");
     community_id = admin->community_id;
   }
-  return respond(t.actions.uninstall(Id(request.param("app_id")), *community_id, admin_id));
+  auto removed = t.actions.uninstall(Id(request.param("app_id")), *community_id, admin_id);
+  if (!removed) return removed.error();
+  // The removed install without its token: revoked at once, it is no one's business any more.
+  json::object shown = to_json(*removed).as_object();
+  shown.erase("access_token");
+  return Response::json(shown);
 }
 
 Result<Response> list_installs(ControlTargets& t, const Request& request) {
@@ -484,6 +489,8 @@ Result<Response> set_graph_faults(ControlTargets& t, const Request& request) {
   faults.drop_rate = input->rate("drop_rate");
   faults.latency = std::chrono::milliseconds(input->integer("latency_ms", 0, kMaxDelayMs, 0));
   faults.hang = std::chrono::milliseconds(input->integer("hang_ms", 0, kMaxDelayMs, faults.hang.count()));
+  faults.processed_timeout_rate = input->rate("processed_timeout_rate");
+  faults.processed_drop_rate = input->rate("processed_drop_rate");
   if (auto valid = input->finish(); !valid) return valid.error();
   if (!endpoint.starts_with('/') && endpoint != "*") {
     return Error(ErrorCode::kInvalidArgument, "endpoint must be a Graph route such as \"/me/messages\", or \"*\"");
@@ -494,7 +501,22 @@ Result<Response> set_graph_faults(ControlTargets& t, const Request& request) {
                                      {"timeout_rate", faults.timeout_rate},
                                      {"drop_rate", faults.drop_rate},
                                      {"latency_ms", faults.latency.count()},
-                                     {"hang_ms", faults.hang.count()}});
+                                     {"hang_ms", faults.hang.count()},
+                                     {"processed_timeout_rate", faults.processed_timeout_rate},
+                                     {"processed_drop_rate", faults.processed_drop_rate}});
+}
+
+Result<Response> graph_fault_counts(ControlTargets& t, const Request&) {
+  json::object endpoints;
+  for (const auto& [endpoint, counts] : t.faults.counts()) {
+    endpoints[endpoint] = json::object{{"errors", counts.errors},
+                                       {"timeouts", counts.timeouts},
+                                       {"drops", counts.drops},
+                                       {"processed_timeouts", counts.processed_timeouts},
+                                       {"processed_drops", counts.processed_drops},
+                                       {"lost_successes", counts.lost_successes}};
+  }
+  return Response::json(json::object{{"endpoints", std::move(endpoints)}});
 }
 
 Result<Response> clear_graph_faults(ControlTargets& t, const Request&) {
@@ -516,11 +538,25 @@ Result<Response> set_callback_faults(ControlTargets& t, const Request& request) 
                                      {"refuse_rate", faults.refuse_rate}});
 }
 
-Response rate_limits_json(const RateLimitSettings& settings) {
-  return Response::json(json::object{{"calls", settings.calls}, {"window_seconds", settings.window.count()}});
+json::object settings_json(const RateLimitSettings& settings) {
+  return json::object{{"calls", settings.calls}, {"window_seconds", settings.window.count()}};
 }
 
-Result<Response> get_rate_limits(ControlTargets& t, const Request&) { return rate_limits_json(t.limits.settings()); }
+Response rate_limits_json(const RateLimitSettings& settings) { return Response::json(settings_json(settings)); }
+
+// The settings, and per client (User-Agent) the calls it made, the back-off windows it was told
+// and its calls inside them.
+Result<Response> get_rate_limits(ControlTargets& t, const Request&) {
+  json::object clients;
+  for (const auto& [client, counts] : t.limits.backoff_counts()) {
+    clients[client] = json::object{{"calls", counts.calls},
+                                   {"backoffs_told", counts.backoffs_told},
+                                   {"calls_in_backoff", counts.calls_in_backoff}};
+  }
+  json::object body = settings_json(t.limits.settings());
+  body["clients"] = std::move(clients);
+  return Response::json(body);
+}
 
 Result<Response> set_rate_limits(ControlTargets& t, const Request& request) {
   auto input = Input::of(request);
@@ -600,11 +636,14 @@ constexpr std::array kRoutes = {
     ControlRoute{verb::get, "/_emulator/bot_messages", bot_messages, "what bots sent (?app_id=)"},
     ControlRoute{verb::get, "/_emulator/deliveries", deliveries, "the webhook delivery log (?app_id=)"},
     ControlRoute{verb::post, "/_emulator/faults/graph", set_graph_faults,
-                 "set Graph faults {endpoint, error_rate?, timeout_rate?, drop_rate?, latency_ms?, hang_ms?}"},
+                 "set Graph faults {endpoint, error_rate?, timeout_rate?, drop_rate?, latency_ms?, hang_ms?, "
+                 "processed_timeout_rate?, processed_drop_rate?}"},
     ControlRoute{verb::delete_, "/_emulator/faults/graph", clear_graph_faults, "clear every Graph fault"},
+    ControlRoute{verb::get, "/_emulator/faults/graph", graph_fault_counts, "count the Graph faults drawn, per endpoint"},
     ControlRoute{verb::post, "/_emulator/faults/callbacks", set_callback_faults,
                  "set callback faults {app_id?, latency_ms?, refuse_rate?}"},
-    ControlRoute{verb::get, "/_emulator/rate_limits", get_rate_limits, "read the Graph rate limit"},
+    ControlRoute{verb::get, "/_emulator/rate_limits", get_rate_limits,
+                 "read the Graph rate limit and, per client, its calls, back-offs told and calls inside them"},
     ControlRoute{verb::post, "/_emulator/rate_limits", set_rate_limits, "set the Graph rate limit {calls, window_seconds?}"},
     ControlRoute{verb::get, "/_emulator/clock", get_clock, "read the platform clock"},
     ControlRoute{verb::post, "/_emulator/clock/advance", advance_clock,

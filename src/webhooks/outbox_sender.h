@@ -3,8 +3,10 @@
 //
 // Why an outbox: a reply is queued in the same transaction that marks its event handled, so a
 // handler that fails (and is retried) has sent nothing, and an event handled once sends its
-// replies once. What can still repeat: the Send API has no idempotency key, so a process that dies
-// after the platform accepted a reply and before its row is deleted sends that one reply again
+// replies once. What can still repeat: the Send API has no idempotency key, so a reply whose send
+// the platform made but whose answer was lost (a timeout or dropped connection after the platform
+// processed it: kTimeout/kUnavailable here) is sent again by the retry below, and a process that
+// dies after the platform accepted a reply and before its row is deleted sends that one reply again
 // after the lease (`lease`). That window — one Graph round trip's end to one delete's commit — is
 // measured as `outbox_unconfirmed_seconds` (docs/webhooks.md). A send that fails transiently
 // (kUnavailable, kTimeout) is retried with back-off until the store's max_attempts; one the

@@ -298,6 +298,11 @@ TEST_F(ControlApiTest, SetsGraphFaultsAndClearsThem) {
   EXPECT_EQ(graph_post("/me/messages", text(install, "access_token"), message).status, 500u);
   EXPECT_EQ(control(verb::delete_, "/faults/graph").status, 200u);
   EXPECT_EQ(graph_post("/me/messages", text(install, "access_token"), message).status, 200u);
+  const Reply counts = control_get("/faults/graph");
+  ASSERT_EQ(counts.status, 200u) << counts.raw.body;
+  EXPECT_EQ(counts.body.at("endpoints").at("/me/messages"),
+            (json::value{{"errors", 1}, {"timeouts", 0}, {"drops", 0}, {"processed_timeouts", 0},
+                         {"processed_drops", 0}, {"lost_successes", 0}}));
 }
 
 TEST_F(ControlApiTest, SetsCallbackFaultsAndRateLimits) {
@@ -307,7 +312,8 @@ TEST_F(ControlApiTest, SetsCallbackFaultsAndRateLimits) {
 
   const Reply limits = control_post("/rate_limits", {{"calls", 2}, {"window_seconds", 60}});
   ASSERT_EQ(limits.status, 200u) << limits.raw.body;
-  EXPECT_EQ(control_get("/rate_limits").body, (json::value{{"calls", 2}, {"window_seconds", 60}}));
+  EXPECT_EQ(control_get("/rate_limits").body,
+            (json::value{{"calls", 2}, {"window_seconds", 60}, {"clients", json::object{}}}));
 }
 
 TEST_F(ControlApiTest, AdvancesTheClock) {

@@ -25,18 +25,41 @@ EndpointFaults GraphFaults::for_endpoint(const std::string& endpoint) const {
 
 FaultKind GraphFaults::draw(const std::string& endpoint) {
   const EndpointFaults faults = for_endpoint(endpoint);
-  if (faults.error_rate <= 0.0 && faults.timeout_rate <= 0.0 && faults.drop_rate <= 0.0) return FaultKind::kNone;
-  double roll = 0.0;
-  {
-    std::lock_guard lock(mutex_);
-    roll = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+  const std::pair<double, FaultKind> rates[] = {{faults.error_rate, FaultKind::kError},
+                                                {faults.timeout_rate, FaultKind::kTimeout},
+                                                {faults.drop_rate, FaultKind::kDrop},
+                                                {faults.processed_timeout_rate, FaultKind::kProcessedTimeout},
+                                                {faults.processed_drop_rate, FaultKind::kProcessedDrop}};
+  if (std::ranges::all_of(rates, [](const auto& rate) { return rate.first <= 0.0; })) return FaultKind::kNone;
+  std::lock_guard lock(mutex_);
+  double roll = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+  for (const auto& [rate, kind] : rates) {
+    if (roll >= rate) {
+      roll -= rate;
+      continue;
+    }
+    FaultCounts& counts = counts_[endpoint];
+    switch (kind) {
+      case FaultKind::kError: ++counts.errors; break;
+      case FaultKind::kTimeout: ++counts.timeouts; break;
+      case FaultKind::kDrop: ++counts.drops; break;
+      case FaultKind::kProcessedTimeout: ++counts.processed_timeouts; break;
+      case FaultKind::kProcessedDrop: ++counts.processed_drops; break;
+      case FaultKind::kNone: break;
+    }
+    return kind;
   }
-  if (roll < faults.error_rate) return FaultKind::kError;
-  roll -= faults.error_rate;
-  if (roll < faults.timeout_rate) return FaultKind::kTimeout;
-  roll -= faults.timeout_rate;
-  if (roll < faults.drop_rate) return FaultKind::kDrop;
   return FaultKind::kNone;
+}
+
+void GraphFaults::count_lost_success(const std::string& endpoint) {
+  std::lock_guard lock(mutex_);
+  ++counts_[endpoint].lost_successes;
+}
+
+std::map<std::string, FaultCounts> GraphFaults::counts() const {
+  std::lock_guard lock(mutex_);
+  return counts_;
 }
 
 RateLimits::RateLimits(const core::Clock& clock) : clock_(clock) {}
@@ -73,6 +96,31 @@ Usage RateLimits::count_call(const Id& app_id, const Id& community_id) {
   calls.push_back(now_ms);
   usage.call_count_percent = static_cast<std::uint32_t>(calls.size() * 100 / settings_.calls);
   return usage;
+}
+
+void RateLimits::note_arrival(const Id& app_id, const Id& community_id, const std::string& client) {
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  std::lock_guard lock(mutex_);
+  BackoffCounts& counts = backoff_counts_[client];
+  ++counts.calls;
+  const auto window = backoff_until_ms_.find({{app_id, community_id}, client});
+  if (window != backoff_until_ms_.end() && now_ms < window->second) ++counts.calls_in_backoff;
+}
+
+void RateLimits::note_backoff_told(const Id& app_id, const Id& community_id, const std::string& client,
+                                   std::int64_t minutes) {
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  std::lock_guard lock(mutex_);
+  ++backoff_counts_[client].backoffs_told;
+  std::int64_t& until = backoff_until_ms_[{{app_id, community_id}, client}];
+  until = std::max(until, now_ms + minutes * 60'000);
+}
+
+std::map<std::string, BackoffCounts> RateLimits::backoff_counts() const {
+  std::lock_guard lock(mutex_);
+  return backoff_counts_;
 }
 
 }  // namespace wik::emulator

@@ -205,6 +205,26 @@ http::Response response_of(Reply reply) {
   return response;
 }
 
+// The (app, community) budget a request's token spends (community "" for the app token), when the
+// token names a live install or a registered app; for the rate limits' record of arrivals.
+std::optional<std::pair<Id, Id>> budget_of(GraphServices& services, const std::string& token) {
+  if (const auto bar = token.find('|'); bar != std::string::npos) {
+    auto app = services.state.app(token.substr(0, bar));
+    if (!app) return std::nullopt;
+    return std::pair<Id, Id>{app->id, Id()};
+  }
+  auto install = services.state.install_by_token(token);
+  if (!install) return std::nullopt;
+  return std::pair<Id, Id>{install->app_id, install->community_id};
+}
+
+// A back-off window a throttling answer tells its client.
+struct BackoffTold {
+  Id app_id;
+  Id community_id;
+  std::int64_t minutes = 0;
+};
+
 asio::awaitable<void> wait_for(std::chrono::milliseconds duration) {
   if (duration.count() <= 0) co_return;
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -223,8 +243,9 @@ class GraphApi::Impl {
   asio::awaitable<http::Response> handle(const http::Request& request);
 
  private:
-  // Applies the token rule and the rate limit; answers the endpoint.
-  asio::awaitable<http::Response> answer(const Endpoint& endpoint, GraphCall& call);
+  // Applies the token rule and the rate limit; answers the endpoint. Sets `told` when the answer
+  // is a throttling one.
+  asio::awaitable<http::Response> answer(const Endpoint& endpoint, GraphCall& call, std::optional<BackoffTold>& told);
   // Runs the endpoint's handler.
   asio::awaitable<Reply> run(const Endpoint& endpoint, GraphCall& call);
 
@@ -245,17 +266,26 @@ asio::awaitable<http::Response> GraphApi::Impl::handle(const http::Request& requ
   const std::string method = method_name(request.method());
   const Endpoint* endpoint = find_endpoint(method, segments);
 
+  auto params = read_params(request);
+  const std::string client(request.header("User-Agent").value_or(""));
+  if (const auto* read = std::get_if<GraphParams>(&params)) {
+    if (const auto token = token_of(request, *read)) {
+      if (const auto budget = budget_of(services_, *token)) limits_.note_arrival(budget->first, budget->second, client);
+    }
+  }
+
   const std::string fault_endpoint = endpoint != nullptr ? std::string(endpoint->pattern) : std::string("*");
   const FaultKind fault = faults_.draw(fault_endpoint);
-  co_await wait_for(faults_.for_endpoint(fault_endpoint).latency);
+  const EndpointFaults faults = faults_.for_endpoint(fault_endpoint);
+  co_await wait_for(faults.latency);
   if (fault == FaultKind::kDrop) co_return http::Response::no_answer();
   if (fault == FaultKind::kTimeout) {
-    co_await wait_for(faults_.for_endpoint(fault_endpoint).hang);
+    co_await wait_for(faults.hang);
     co_return http::Response::no_answer();
   }
 
   http::Response response;
-  auto params = read_params(request);
+  std::optional<BackoffTold> told;
   GraphCall call{request, method, version, segments, {}, {}};
   if (fault == FaultKind::kError) {
     response = graph_error_response(GraphFailure{GraphError::kServiceUnavailable, {}});
@@ -267,14 +297,22 @@ asio::awaitable<http::Response> GraphApi::Impl::handle(const http::Request& requ
       const std::string object = segments.empty() ? std::string() : segments.front();
       response = graph_error_response(unsupported(call, object));
     } else {
-      response = co_await answer(*endpoint, call);
+      response = co_await answer(*endpoint, call, told);
     }
   }
+  if (fault == FaultKind::kProcessedTimeout || fault == FaultKind::kProcessedDrop) {
+    // The work is done; only its answer is lost, so the client is told nothing.
+    if (static_cast<unsigned>(response.status()) < 300) faults_.count_lost_success(fault_endpoint);
+    if (fault == FaultKind::kProcessedTimeout) co_await wait_for(faults.hang);
+    co_return http::Response::no_answer();
+  }
+  if (told) limits_.note_backoff_told(told->app_id, told->community_id, client, told->minutes);
   if (!response.header("X-App-Usage")) response.set_header("X-App-Usage", usage_header(0));
   co_return response;
 }
 
-asio::awaitable<http::Response> GraphApi::Impl::answer(const Endpoint& endpoint, GraphCall& call) {
+asio::awaitable<http::Response> GraphApi::Impl::answer(const Endpoint& endpoint, GraphCall& call,
+                                                       std::optional<BackoffTold>& told) {
   if (endpoint.tokens != TokenRule::kNone) {
     const auto token = token_of(call.request, call.params);
     if (!token) co_return graph_error_response(GraphFailure{GraphError::kTokenMissing, {}});
@@ -298,6 +336,7 @@ asio::awaitable<http::Response> GraphApi::Impl::answer(const Endpoint& endpoint,
       refused.set_header("X-Business-Use-Case-Usage",
                          json::serialize(json::object{{object_id, json::array{std::move(entry)}}}));
       refused.set_header("X-App-Usage", usage_header(usage.call_count_percent));
+      told = BackoffTold{call.caller.app.id, community_id, usage.regain_access_minutes};
       co_return refused;
     }
     http::Response response = response_of(co_await run(endpoint, call));
