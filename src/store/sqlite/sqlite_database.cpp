@@ -18,6 +18,15 @@ std::string with_sqlite_parameters(std::string_view sql) {
   return out;
 }
 
+const char* synchronous_pragma(SqliteSync synchronous) {
+  switch (synchronous) {
+    case SqliteSync::kOff: return "PRAGMA synchronous = OFF";
+    case SqliteSync::kNormal: return "PRAGMA synchronous = NORMAL";
+    case SqliteSync::kFull: break;
+  }
+  return "PRAGMA synchronous = FULL";
+}
+
 }  // namespace
 
 // Holds the connection's turn: waits for it on construction, passes it on at destruction.
@@ -104,15 +113,16 @@ void SqliteDatabase::StatementDeleter::operator()(sqlite3_stmt* statement) const
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteOptions& options) {
   sqlite3* connection = nullptr;
   const int code = sqlite3_open_v2(options.path.c_str(), &connection,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   options.vfs.empty() ? nullptr : options.vfs.c_str());
   std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(connection));
   if (code != SQLITE_OK) return database->error_of(code, "open");
   sqlite3_extended_result_codes(connection, 1);
   const auto timeout = std::min<std::chrono::milliseconds::rep>(options.busy_timeout.count(),
                                                                  std::numeric_limits<int>::max());
   sqlite3_busy_timeout(connection, static_cast<int>(timeout));
-  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA secure_delete = ON",
-                             "PRAGMA foreign_keys = ON"}) {
+  for (const char* pragma : {"PRAGMA journal_mode = WAL", synchronous_pragma(options.synchronous),
+                             "PRAGMA secure_delete = ON", "PRAGMA foreign_keys = ON"}) {
     if (Result<void> set = database->run_plain(pragma); !set) return set.error();
   }
   return database;

@@ -1,7 +1,8 @@
 // SqliteDatabase: the embedded engine, one database file with its WAL.
 //
-// Opens the file with journal_mode=WAL, synchronous=FULL (a commit is on disk before transact()
-// returns), secure_delete=ON (deleted content is zeroed in the pages written) and foreign keys on.
+// Opens the file with journal_mode=WAL, synchronous=FULL unless told otherwise (a commit is on disk
+// before transact() returns), secure_delete=ON (deleted content is zeroed in the pages written) and
+// foreign keys on.
 // One connection serves every thread in turn: SQLite has one writer anyway, and every transaction
 // starts with BEGIN IMMEDIATE so that several processes sharing the file queue for the write lock
 // (up to busy_timeout) instead of failing half-way. Threads get the connection in arrival order
@@ -27,10 +28,19 @@ struct sqlite3_stmt;
 
 namespace wik::store {
 
+// How long a commit waits for the disk (PRAGMA synchronous, in WAL mode). kFull syncs the WAL at
+// every commit, so a commit survives a power cut; kNormal syncs it only at checkpoints, so a power
+// cut (not a process crash) may roll back the last commits; kOff never syncs (tests' controls only).
+enum class SqliteSync { kOff, kNormal, kFull };
+
 struct SqliteOptions {
   std::filesystem::path path;  // created when missing
   // How long a transaction waits for another process's write lock before kUnavailable.
   std::chrono::milliseconds busy_timeout{5000};
+  // kFull in production: a returned transact() is on disk (tests/reliability/power_loss_test.cpp).
+  SqliteSync synchronous = SqliteSync::kFull;
+  // The registered SQLite VFS to open the file through; empty: SQLite's default (unix).
+  std::string vfs;
 };
 
 class SqliteDatabase final : public Database {
