@@ -161,6 +161,15 @@ bool is_app_id(std::string_view text) {
   return text.size() >= 15 && text.size() <= 16 && std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Returns the first line of the app id file. The app id is public (it is in every install URL), so
+// it is read as text, not as a Secret, which the secret scan (docs/RELIABILITY.md, B5) would count.
+Result<std::string> read_app_id(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return config_error(path.string() + ": cannot be read");
+  return line;
+}
+
 Result<void> create_identity(const DemoFiles& files) {
   if (auto ring = create_key_ring_file(files.key_ring, default_key_id()); !ring) return ring;
   const std::pair<std::filesystem::path, Secret> made[] = {
@@ -195,12 +204,12 @@ Result<Identity> load_identity(const DemoFiles& files) {
   for (const auto& secret : {files.app_secret, files.verify_token}) {
     if (auto read = config::read_secret_file(secret); !read) return read.error();
   }
-  auto app_id = config::read_secret_file(files.app_id);
+  auto app_id = read_app_id(files.app_id);
   if (!app_id) return app_id.error();
-  if (!is_app_id(app_id->expose())) return config_error(files.app_id.string() + ": not an app id (15 or 16 digits)");
+  if (!is_app_id(*app_id)) return config_error(files.app_id.string() + ": not an app id (15 or 16 digits)");
   auto password = config::read_secret_file(files.admin_password);
   if (!password) return password.error();
-  return Identity{.app_id = std::string(app_id->expose()), .admin_password = std::move(*password), .created = create};
+  return Identity{.app_id = std::move(*app_id), .admin_password = std::move(*password), .created = create};
 }
 
 // Returns `text` as a TOML basic string.

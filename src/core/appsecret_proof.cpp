@@ -4,6 +4,7 @@
 #include "core/decimal.h"
 #include "core/hex.h"
 #include "core/hmac.h"
+#include "core/output_capture.h"
 
 namespace wik::core {
 namespace {
@@ -20,6 +21,7 @@ Bytes proof_digest(const Secret& app_secret, const AccessToken& token, std::stri
 AppsecretProof make_appsecret_proof(const Secret& app_secret, const AccessToken& token, std::int64_t unix_time) {
   std::string time = std::to_string(unix_time);
   std::string proof = to_hex(proof_digest(app_secret, token, time));
+  capture::secret("appsecret_proof", proof);
   return {std::move(proof), std::move(time)};
 }
 
@@ -34,6 +36,7 @@ Result<void> check_appsecret_proof(const Secret& app_secret, const AccessToken& 
   // Compare bytes, so an upper-case hex proof is accepted and no length or case leaks the expected one.
   const Result<Bytes> received = from_hex(proof);
   const Bytes expected = proof_digest(app_secret, token, time);
+  if (capture::enabled()) capture::secret("appsecret_proof", to_hex(expected));
   if (!received || !constant_time_equal(*received, expected)) {
     return Error(ErrorCode::kBadSignature, "invalid appsecret_proof");
   }

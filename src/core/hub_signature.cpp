@@ -3,6 +3,7 @@
 #include "core/constant_time.h"
 #include "core/hex.h"
 #include "core/hmac.h"
+#include "core/output_capture.h"
 
 namespace wik::core {
 namespace {
@@ -16,7 +17,9 @@ DigestAlgorithm digest_of(HubAlgorithm algorithm) {
 }  // namespace
 
 std::string sign_hub_signature(HubAlgorithm algorithm, const Secret& app_secret, std::string_view raw_body) {
-  return std::string(prefix_of(algorithm)) + to_hex(hmac(digest_of(algorithm), app_secret.expose(), raw_body));
+  const std::string digest = to_hex(hmac(digest_of(algorithm), app_secret.expose(), raw_body));
+  capture::secret("hub_signature", digest);
+  return std::string(prefix_of(algorithm)) + digest;
 }
 
 Result<void> verify_hub_signature(HubAlgorithm algorithm, std::string_view header_value,
@@ -26,6 +29,7 @@ Result<void> verify_hub_signature(HubAlgorithm algorithm, std::string_view heade
     return Error(ErrorCode::kMalformed, "webhook signature header does not start with " + std::string(prefix));
   }
   const Bytes expected = hmac(digest_of(algorithm), app_secret.expose(), raw_body);
+  if (capture::enabled()) capture::secret("hub_signature", to_hex(expected));
   const Result<Bytes> received = from_hex(header_value.substr(prefix.size()));
   if (!received || received->size() != expected.size()) {
     return Error(ErrorCode::kMalformed, "webhook signature header does not hold a hex digest");

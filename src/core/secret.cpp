@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include "core/output_capture.h"
+
 namespace wik {
 
 Secret& Secret::operator=(const Secret& other) {
@@ -26,6 +28,8 @@ Secret& Secret::operator=(Secret&& other) noexcept {
 Secret::~Secret() { wipe(); }
 
 void Secret::wipe() noexcept {
+  // Every value a Secret held passes here before it is gone: the secret scan's record of them.
+  if (!value_.empty() && core::capture::enabled()) core::capture::secret("secret", value_);
   if (!value_.empty()) OPENSSL_cleanse(value_.data(), value_.size());
   value_.clear();
 }

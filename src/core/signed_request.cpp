@@ -8,12 +8,21 @@
 #include "core/decimal.h"
 #include "core/hex.h"
 #include "core/hmac.h"
+#include "core/output_capture.h"
 
 namespace wik::core {
 namespace {
 
 constexpr std::string_view kAlgorithm = "HMAC-SHA256";
 constexpr std::size_t kDigestSize = 32;
+
+// Records a computed signature for the secret scan, as the raw digest and as its hex text (the two
+// things each encoding base64url-encodes).
+void capture_signature(const Bytes& digest) {
+  if (!capture::enabled()) return;
+  capture::secret("signed_request_signature", digest);
+  capture::secret("signed_request_signature", to_hex(digest));
+}
 
 Error malformed(std::string reason) { return Error(ErrorCode::kMalformed, std::move(reason)); }
 
@@ -101,6 +110,7 @@ Result<SignedRequest> verify_signed_request(std::string_view signed_request, con
 
   // The signature covers the encoded payload segment, exactly as received.
   const Bytes expected = hmac_sha256(app_secret.expose(), payload_segment);
+  capture_signature(expected);
   if (!constant_time_equal(signature->first, expected)) {
     return Error(ErrorCode::kBadSignature, "signed_request signature does not match");
   }
@@ -123,6 +133,7 @@ std::string create_signed_request(const boost::json::object& payload, const Secr
                                   SignatureEncoding encoding) {
   const std::string payload_segment = base64url_encode(boost::json::serialize(payload));
   const Bytes digest = hmac_sha256(app_secret.expose(), payload_segment);
+  capture_signature(digest);
   const Bytes signature = encoding == SignatureEncoding::kHexDigest ? Bytes(to_hex(digest)) : digest;
   return base64url_encode(signature) + "." + payload_segment;
 }

@@ -118,16 +118,17 @@ Result<void> Emulator::Impl::start() {
   actions_ = std::make_unique<PlatformActions>(*state_, *delivery_);
   limits_ = std::make_unique<RateLimits>(clock_);
 
-  const auto server_options = [this](std::uint16_t port) {
+  const auto server_options = [this](std::uint16_t port, std::string name) {
     http::ServerOptions server;
+    server.name = std::move(name);
     server.address = options_.address;
     server.port = port;
     server.io_threads = options_.io_threads;
     server.shutdown_grace = kShutdownGrace;
     return server;
   };
-  graph_server_ = std::make_unique<http::Server>(server_options(graph_port));
-  web_server_ = std::make_unique<http::Server>(server_options(web_port));
+  graph_server_ = std::make_unique<http::Server>(server_options(graph_port, "emulator-graph"));
+  web_server_ = std::make_unique<http::Server>(server_options(web_port, "emulator-web"));
   graph_api_ = std::make_unique<GraphApi>(*state_, *delivery_, faults_, *limits_,
                                           GraphApiOptions{.graph_url = graph_url_, .web_url = web_url_});
   graph_api_->add_routes(graph_server_->router());

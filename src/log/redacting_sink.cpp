@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/output_capture.h"
 #include "core/redaction.h"
 
 namespace wik::log {
@@ -49,6 +50,7 @@ SecretValues& registered_values() {
 }  // namespace
 
 void register_secret_value(const Secret& secret) {
+  core::capture::secret("registered", secret.expose());
   if (secret.size() >= kMinRegisteredSecretSize) registered_values().add(secret);
 }
 
@@ -57,6 +59,7 @@ void RedactingSink::log(const spdlog::details::log_msg& msg) {
   std::string payload(msg.payload.data(), msg.payload.size());
   registered_values().scrub(payload);
   payload = core::redact_secrets(payload);
+  core::capture::log_line(std::string_view(msg.logger_name.data(), msg.logger_name.size()), payload);
   spdlog::details::log_msg cleaned = msg;
   cleaned.payload = spdlog::string_view_t(payload.data(), payload.size());
   target_->log(cleaned);

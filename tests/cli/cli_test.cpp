@@ -64,9 +64,11 @@ std::string rotation_env(const std::string& previous) {
 
 class CliTest : public ::testing::Test {
  protected:
-  // Runs wik with a clean environment (only PATH, HOME and `env`) in the temp directory.
+  // Runs wik with a clean environment (only PATH, HOME, the secret scan's WIK_CAPTURE_DIR and `env`)
+  // in the temp directory.
   CommandResult wik(const std::string& args, const std::string& input = {}, const std::string& env = {}) {
-    return run_command("cd " + shell_quote(dir_.path().string()) + " && env -i PATH=\"$PATH\" HOME=\"$HOME\" " + env +
+    return run_command("cd " + shell_quote(dir_.path().string()) + " && env -i PATH=\"$PATH\" HOME=\"$HOME\" " +
+                           "${WIK_CAPTURE_DIR:+WIK_CAPTURE_DIR=\"$WIK_CAPTURE_DIR\"} " + env +
                            " " + shell_quote(WIK_CLI_PATH) + " " + args,
                        input);
   }
@@ -320,7 +322,9 @@ class EmulatorProcess {
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     std::string secret = "WIK_EMULATOR_APP_SECRET=" + std::string(kSecret);
-    char* environment[] = {secret.data(), nullptr};
+    const char* capture_dir = std::getenv("WIK_CAPTURE_DIR");  // the secret scan's (scripts/test.sh)
+    std::string capture = capture_dir != nullptr ? std::string("WIK_CAPTURE_DIR=") + capture_dir : std::string();
+    char* environment[] = {secret.data(), capture.empty() ? nullptr : capture.data(), nullptr};
     if (::posix_spawn(&pid_, WIK_CLI_PATH, &actions, nullptr, argv.data(), environment) != 0) pid_ = 0;
     posix_spawn_file_actions_destroy(&actions);
     ::close(out[1]);

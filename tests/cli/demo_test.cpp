@@ -49,6 +49,8 @@ using wik::testing::run_command;
 using wik::testing::shell_quote;
 
 constexpr const char* kEnvironment = "PATH=/usr/local/bin:/usr/bin:/bin";
+// The secret scan's capture directory (scripts/test.sh), passed on through `env -i` when it is set.
+constexpr const char* kCaptureDir = "${WIK_CAPTURE_DIR:+WIK_CAPTURE_DIR=\"$WIK_CAPTURE_DIR\"}";
 // The line `wik demo` prints last once everything runs.
 constexpr const char* kRunningMarker = "Press Ctrl-C to stop.";
 const char* const kIdentityFiles[] = {"keys.ring", "app-id", "app-secret", "verify-token", "admin-password"};
@@ -118,7 +120,9 @@ class DemoProcess {
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     std::string path = kEnvironment;
-    char* environment[] = {path.data(), nullptr};
+    const char* capture_dir = std::getenv("WIK_CAPTURE_DIR");  // the secret scan's (scripts/test.sh)
+    std::string capture = capture_dir != nullptr ? std::string("WIK_CAPTURE_DIR=") + capture_dir : std::string();
+    char* environment[] = {path.data(), capture.empty() ? nullptr : capture.data(), nullptr};
     if (::posix_spawn(&pid_, WIK_CLI_PATH, &actions, nullptr, argv.data(), environment) != 0) pid_ = 0;
     posix_spawn_file_actions_destroy(&actions);
     ::close(out[1]);
@@ -201,7 +205,8 @@ class DemoCliTest : public ::testing::Test {
 
   // Runs `wik demo ARGS` to its end with a clean environment, the integration on `port`.
   CommandResult demo(const std::string& args, std::uint16_t port = free_port()) {
-    return run_command(std::string("env -i ") + kEnvironment + " " + shell_quote(WIK_CLI_PATH) + " demo " + args +
+    return run_command(std::string("env -i ") + kEnvironment + " " + kCaptureDir + " " + shell_quote(WIK_CLI_PATH) +
+                       " demo " + args +
                        " --integration " + shell_quote(integration_) + " --port " + std::to_string(port) +
                        " --workplace-port 0 --graph-port 0");
   }
@@ -251,7 +256,7 @@ TEST_F(DemoCliTest, FirstRunMakesAPrivateFolderServesBothHostsSubscribesAndStops
 
   // The webhooks are subscribed to the integration's callback: what `wik subscriptions` sees with
   // the integration's own configuration.
-  const auto subscriptions = run_command(std::string("env -i ") + kEnvironment + " WIK_CONFIG=" +
+  const auto subscriptions = run_command(std::string("env -i ") + kEnvironment + " " + kCaptureDir + " WIK_CONFIG=" +
                                          shell_quote((data() / "wik.toml").string()) + " " +
                                          shell_quote(WIK_CLI_PATH) + " subscriptions list");
   ASSERT_EQ(subscriptions.exit_status, 0) << subscriptions.err;

@@ -28,8 +28,11 @@ std::string tail(const std::string& text) { return text.size() <= kLogTail ? tex
 }  // namespace
 
 IntegrationProcess::IntegrationProcess(std::filesystem::path program, std::filesystem::path config,
-                                       std::filesystem::path log_dir)
-    : program_(std::move(program)), config_(std::move(config)), log_dir_(std::move(log_dir)) {}
+                                       std::filesystem::path log_dir, std::vector<std::string> arguments)
+    : program_(std::move(program)),
+      config_(std::move(config)),
+      log_dir_(std::move(log_dir)),
+      arguments_(std::move(arguments)) {}
 
 IntegrationProcess::~IntegrationProcess() { crash(); }
 
@@ -48,7 +51,10 @@ Result<std::uint16_t> IntegrationProcess::start(std::chrono::milliseconds timeou
   std::vector<char*> envp;
   for (std::string& variable : environment) envp.push_back(variable.data());
   envp.push_back(nullptr);
-  char* argv[] = {program.data(), nullptr};
+  std::vector<std::string> arguments = arguments_;
+  std::vector<char*> argv = {program.data()};
+  for (std::string& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
 
   // Between fork and exec the child calls only async-signal-safe functions: the test has threads.
   const pid_t pid = ::fork();
@@ -61,7 +67,7 @@ Result<std::uint16_t> IntegrationProcess::start(std::chrono::milliseconds timeou
     ::dup2(in, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(out, STDERR_FILENO);
-    ::execve(argv[0], argv, envp.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   pid_ = pid;
@@ -90,6 +96,37 @@ Result<std::uint16_t> IntegrationProcess::start(std::chrono::milliseconds timeou
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+// Each signal goes to a running life only: kill(0, …) would reach the test's own process group.
+void IntegrationProcess::pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void IntegrationProcess::resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
+Result<int> IntegrationProcess::terminate(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0) return Error(ErrorCode::kInternal, "no life of the crash integration is running");
+  ::kill(pid_, SIGTERM);
+  const auto give_up_at = std::chrono::steady_clock::now() + deadline;
+  int status = 0;
+  while (::waitpid(pid_, &status, WNOHANG) != pid_) {
+    if (std::chrono::steady_clock::now() >= give_up_at) {
+      crash();
+      return Error(ErrorCode::kTimeout, "life " + std::to_string(lives_) + " did not exit within " +
+                                            std::to_string(deadline.count()) + " ms of SIGTERM", latest_log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  pid_ = 0;
+  if (!WIFEXITED(status)) {
+    return Error(ErrorCode::kUnavailable,
+                 "life " + std::to_string(lives_) + " was killed by signal " + std::to_string(WTERMSIG(status)),
+                 latest_log());
+  }
+  return WEXITSTATUS(status);
 }
 
 void IntegrationProcess::crash() {

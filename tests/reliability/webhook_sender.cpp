@@ -67,6 +67,7 @@ bool WebhookSender::attempt(LedgerEntry& entry) const {
   entry.last_status = response->status;
   entry.acknowledged = response->status / 100 == 2;
   if (!entry.acknowledged) ++entry.rejected;
+  if (response->status / 100 == 5) ++entry.server_errors;
   return entry.acknowledged;
 }
 
@@ -98,6 +99,52 @@ void WebhookSender::run(std::stop_token stop, Clock::time_point load_until, Cloc
     if (!loading) wake = waiting.front().due;
     std::this_thread::sleep_until(std::min(wake, now + std::chrono::milliseconds(50)));
   }
+}
+
+AttemptCounts count_attempts(const std::vector<LedgerEntry>& history) {
+  AttemptCounts counts;
+  for (const LedgerEntry& event : history) {
+    counts.requests += static_cast<std::size_t>(event.attempts);
+    counts.acknowledged += event.acknowledged ? 1 : 0;  // the first 2xx ends an event's attempts
+    counts.rejected += static_cast<std::size_t>(event.rejected);
+    counts.server_errors += static_cast<std::size_t>(event.server_errors);
+    counts.refused += static_cast<std::size_t>(event.refused);
+    counts.unanswered += static_cast<std::size_t>(event.indeterminate);
+  }
+  return counts;
+}
+
+SenderGroup::SenderGroup(int senders, const SenderOptions& options, const std::vector<std::uint16_t>& ports) {
+  for (int number = 0; number < senders; ++number) {
+    SenderOptions own = options;
+    own.port = ports[static_cast<std::size_t>(number) % ports.size()];
+    senders_.push_back(std::make_unique<WebhookSender>(number, std::move(own)));
+  }
+}
+
+SenderGroup::~SenderGroup() {
+  for (std::jthread& thread : threads_) thread.request_stop();
+  threads_.clear();
+}
+
+void SenderGroup::start(Clock::time_point load_until, Clock::time_point give_up_at) {
+  for (auto& sender : senders_) {
+    threads_.emplace_back([&sender = *sender, load_until, give_up_at](std::stop_token stop) {
+      sender.run(stop, load_until, give_up_at);
+    });
+  }
+}
+
+void SenderGroup::join() {
+  for (std::jthread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+std::vector<LedgerEntry> SenderGroup::history() const {
+  std::vector<LedgerEntry> history;
+  for (const auto& sender : senders_) history.insert(history.end(), sender->ledger().begin(), sender->ledger().end());
+  return history;
 }
 
 }  // namespace wik::testing

@@ -10,15 +10,18 @@
 //   indeterminate  sent, then the connection closed or stayed silent without an answer (Jepsen's
 //                  `info`): the process may have stored the event before it died.
 // A sender re-sends every event that is not acknowledged, the same bytes, as the platform retries,
-// until it is. A sender is a single client, one request at a time, driven by one thread.
+// until it is. A sender is a single client, one request at a time, driven by one thread;
+// SenderGroup runs several, each on a thread of its own.
 #pragma once
 
 #include <wik/secret.h>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace wik::testing {
@@ -30,6 +33,7 @@ struct LedgerEntry {
   int attempts = 0;
   int refused = 0;
   int rejected = 0;
+  int server_errors = 0;  // rejections with a 5xx
   int indeterminate = 0;
   unsigned last_status = 0;  // the status of the latest answer; 0 before any
   bool acknowledged = false;
@@ -66,6 +70,39 @@ class WebhookSender {
   int number_;
   SenderOptions options_;
   std::vector<LedgerEntry> ledger_;
+};
+
+// What a history's attempts came to, over every event (H9 reports them).
+struct AttemptCounts {
+  std::size_t requests = 0;       // attempts
+  std::size_t acknowledged = 0;   // answered 2xx
+  std::size_t rejected = 0;       // answered another status
+  std::size_t server_errors = 0;  // answered 5xx
+  std::size_t refused = 0;        // no connection
+  std::size_t unanswered = 0;     // sent, no answer (indeterminate)
+};
+AttemptCounts count_attempts(const std::vector<LedgerEntry>& history);
+
+// Senders 0 … n-1, each on a thread of its own; sender i posts to ports[i % ports.size()]. The
+// destructor stops the senders and joins their threads, so a failing test never leaves one running.
+class SenderGroup {
+ public:
+  // REQUIRES: ports is not empty. `options.port` is ignored.
+  SenderGroup(int senders, const SenderOptions& options, const std::vector<std::uint16_t>& ports);
+  ~SenderGroup();
+  SenderGroup(const SenderGroup&) = delete;
+  SenderGroup& operator=(const SenderGroup&) = delete;
+
+  // Starts every sender's run(load_until, give_up_at). REQUIRES: called once.
+  void start(std::chrono::steady_clock::time_point load_until, std::chrono::steady_clock::time_point give_up_at);
+  // Waits until every sender has returned (all acknowledged, or give_up_at).
+  void join();
+  // Every sender's ledger, one after another. REQUIRES: join() returned.
+  std::vector<LedgerEntry> history() const;
+
+ private:
+  std::vector<std::unique_ptr<WebhookSender>> senders_;
+  std::vector<std::jthread> threads_;  // after senders_: destroyed (stopped, joined) first
 };
 
 // Returns a page/messages delivery of one chat message (PROTOCOL.md §6.5, the community id as a

@@ -16,6 +16,7 @@
 #include <exception>
 #include <optional>
 
+#include "core/output_capture.h"
 #include "http/server/server_state.h"
 #include "http/server/watchdog.h"
 
@@ -81,6 +82,12 @@ struct Exchange {
   Clock::time_point started = Clock::now();
   unsigned version = 11;
   bool head = false;
+  std::string path;  // the target without its query, kept only for the output capture
+
+  // Returns "METHOD route-pattern path", the label of the response in the output capture.
+  std::string capture_label() const {
+    return method + " " + std::string(route_label()) + " " + (path.empty() ? "-" : path);
+  }
 
   std::string_view route_label() const { return route != nullptr ? std::string_view(route->pattern) : kUnmatchedRoute; }
 };
@@ -167,6 +174,9 @@ asio::awaitable<boost::system::error_code> send(Connection<Stream>& connection, 
   }
 
   serialize(message, connection.output);
+  if (core::capture::enabled()) {
+    core::capture::response(state.options().name, exchange.capture_label(), connection.output);
+  }
   connection.deadline.arm(state.options().write_timeout);
   auto [ec, written] = co_await asio::async_write(connection.stream, asio::buffer(connection.output));
   ec = timed(connection.deadline, ec);
@@ -218,6 +228,10 @@ asio::awaitable<Next> serve_one(Connection<Stream>& connection, std::size_t serv
   exchange.method = std::string(head.method_string());
   exchange.version = head.version();
   exchange.head = head.method() == beast_http::verb::head;
+  if (core::capture::enabled()) {
+    const std::string_view raw_target = head.target();
+    exchange.path = std::string(raw_target.substr(0, raw_target.find('?')));
+  }
   const auto offered_id = head.find("X-Request-Id");
   exchange.request_id =
       state.request_id(offered_id == head.end() ? std::string_view() : std::string_view(offered_id->value()));
