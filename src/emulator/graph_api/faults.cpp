@@ -76,51 +76,60 @@ RateLimitSettings RateLimits::settings() const {
 }
 
 Usage RateLimits::count_call(const Id& app_id, const Id& community_id) {
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  const std::int64_t now = now_ms();
   std::lock_guard lock(mutex_);
   if (settings_.calls == 0) return {};
   const std::int64_t window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.window).count();
   std::vector<std::int64_t>& calls = calls_[{app_id, community_id}];
-  std::erase_if(calls, [&](std::int64_t at) { return at <= now_ms - window_ms; });
+  std::erase_if(calls, [&](std::int64_t at) { return at <= now - window_ms; });
   Usage usage;
   if (calls.size() >= settings_.calls) {
     // A refused call is not counted, so the budget has room again once the oldest call leaves the window.
     const std::int64_t oldest = *std::min_element(calls.begin(), calls.end());
-    const std::int64_t wait_ms = oldest + window_ms - now_ms;
+    const std::int64_t wait_ms = oldest + window_ms - now;
     usage.throttled = true;
     usage.call_count_percent = 100;
     usage.regain_access_minutes = std::max<std::int64_t>(1, (wait_ms + 59'999) / 60'000);
     return usage;
   }
-  calls.push_back(now_ms);
+  calls.push_back(now);
   usage.call_count_percent = static_cast<std::uint32_t>(calls.size() * 100 / settings_.calls);
   return usage;
 }
 
 void RateLimits::note_arrival(const Id& app_id, const Id& community_id, const std::string& client) {
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  const std::int64_t now = now_ms();
   std::lock_guard lock(mutex_);
-  BackoffCounts& counts = backoff_counts_[client];
+  const std::string name = tracked(client);
+  BackoffCounts& counts = backoff_counts_[name];
   ++counts.calls;
-  const auto window = backoff_until_ms_.find({{app_id, community_id}, client});
-  if (window != backoff_until_ms_.end() && now_ms < window->second) ++counts.calls_in_backoff;
+  const auto window = backoff_until_ms_.find({{app_id, community_id}, name});
+  if (window != backoff_until_ms_.end() && now < window->second) ++counts.calls_in_backoff;
 }
 
 void RateLimits::note_backoff_told(const Id& app_id, const Id& community_id, const std::string& client,
                                    std::int64_t minutes) {
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  const std::int64_t now = now_ms();
   std::lock_guard lock(mutex_);
-  ++backoff_counts_[client].backoffs_told;
-  std::int64_t& until = backoff_until_ms_[{{app_id, community_id}, client}];
-  until = std::max(until, now_ms + minutes * 60'000);
+  const std::string name = tracked(client);
+  ++backoff_counts_[name].backoffs_told;
+  std::int64_t& until = backoff_until_ms_[{{app_id, community_id}, name}];
+  until = std::max(until, now + minutes * 60'000);
 }
 
 std::map<std::string, BackoffCounts> RateLimits::backoff_counts() const {
   std::lock_guard lock(mutex_);
   return backoff_counts_;
+}
+
+std::int64_t RateLimits::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+}
+
+std::string RateLimits::tracked(const std::string& client) const {
+  std::string name = client.substr(0, kMaxClientLabel);
+  if (backoff_counts_.contains(name) || backoff_counts_.size() < kMaxTrackedClients) return name;
+  return std::string(kOtherClients);
 }
 
 }  // namespace wik::emulator

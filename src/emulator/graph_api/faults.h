@@ -26,11 +26,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -116,11 +118,19 @@ class RateLimits {
   // Records that a throttling answer naming `minutes` reached `client`: its window runs from now.
   void note_backoff_told(const Id& app_id, const Id& community_id, const std::string& client,
                          std::int64_t minutes);
-  // Returns the counts per client.
+  // Returns the counts per client. The first kMaxTrackedClients clients are counted apart (their
+  // User-Agent cut to kMaxClientLabel bytes); later ones together, as kOtherClients.
   std::map<std::string, BackoffCounts> backoff_counts() const;
+
+  static constexpr std::size_t kMaxTrackedClients = 64;
+  static constexpr std::size_t kMaxClientLabel = 128;
+  static constexpr std::string_view kOtherClients = "(other clients)";
 
  private:
   using Key = std::pair<Id, Id>;
+  std::int64_t now_ms() const;
+  // Returns the name `client` is counted under. REQUIRES: mutex_ held.
+  std::string tracked(const std::string& client) const;
   const core::Clock& clock_;
   mutable std::mutex mutex_;
   RateLimitSettings settings_;

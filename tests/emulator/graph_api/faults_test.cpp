@@ -151,6 +151,21 @@ TEST_F(FaultsTest, Section11_2_CallsInsideABackOffWindowToldAreCountedPerClient)
   EXPECT_EQ(counts.at("other").calls_in_backoff, 0u);
 }
 
+TEST_F(FaultsTest, Section11_2_ClientsCountedApartAreBoundedWhateverTheUserAgentsSent) {
+  const auto get_as = [&](const std::string& client) {
+    return send(verb::get, "/me?" + signed_query(acme_), {}, {}, {{"User-Agent", client}});
+  };
+  const std::string long_agent(4096, 'a');
+  EXPECT_EQ(get_as(long_agent).status, 200u);
+  for (std::size_t i = 0; i < RateLimits::kMaxTrackedClients + 50; ++i) {
+    EXPECT_EQ(get_as("agent-" + std::to_string(i)).status, 200u);
+  }
+  const auto counts = limits_->backoff_counts();
+  EXPECT_EQ(counts.size(), RateLimits::kMaxTrackedClients + 1);  // the tracked ones, and the rest together
+  EXPECT_EQ(counts.at(std::string(RateLimits::kMaxClientLabel, 'a')).calls, 1u);
+  EXPECT_EQ(counts.at(std::string(RateLimits::kOtherClients)).calls, 51u);
+}
+
 TEST_F(FaultsTest, Section11_2_AThrottlingAnswerThatIsLostTellsNothing) {
   limits_->configure({.calls = 1, .window = std::chrono::hours(1)});
   EXPECT_EQ(get("/me").status, 200u);
