@@ -17,8 +17,10 @@ packages=(
   libcli11-dev libsodium-dev libpng-dev libicu-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev openssl python3
-  # servers the tests start on loopback
-  postgresql-15
+  # fault injection in the reliability tests (docs/RELIABILITY.md): failing syscalls, a skewed clock
+  strace faketime
+  # servers the tests start on loopback (nginx also fronts the scale-out test's replicas)
+  postgresql-15 nginx
   # browser tests (tests/browser): Node runs playwright-core, which drives Debian's chromium
   chromium nodejs
 )

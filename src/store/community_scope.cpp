@@ -282,7 +282,7 @@ Result<void> CommunityScope::replay_dead_letter(std::int64_t dead_letter_id) {
     Result<std::int64_t> requeued = tx.execute(
         "UPDATE inbox SET state = 'pending', payload_sealed = $3, attempts = 0, next_attempt_at = $4, "
         "last_error = '' WHERE id = $1 AND community_id = $2",
-        {rows->front().integer(0), community_id_, rows->front().text(1), store_->now_ms()});
+        {rows->front().integer(0), community_id_, rows->front().text(1), store_->queue_now_ms()});
     if (!requeued) return requeued.error();
     if (*requeued == 0) return Error(ErrorCode::kNotFound, "the dead letter's inbox event is gone");
     return ok_result();

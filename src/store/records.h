@@ -158,7 +158,7 @@ struct ClaimedEvent {
   std::int64_t attempts = 0;  // attempts before this one
   TimePoint received_at;
   std::string claim_token;  // proves the lease when completing or failing the event
-  TimePoint lease_until;
+  TimePoint lease_until;  // in the store's injected clock
 };
 
 class Transaction;

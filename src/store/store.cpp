@@ -67,16 +67,17 @@ std::string parameter_list(std::size_t first, std::size_t count) {
   return list;
 }
 
-// Returns the INSERT of `rows` inbox events; parameters: $1 the time, then per row community id,
-// topic, dedupe key and sealed payload. It returns the (community, dedupe key) of each row stored.
+// Returns the INSERT of `rows` inbox events; parameters: $1 the time received, $2 the same time on
+// the queue clock (when the events are due), then per row community id, topic, dedupe key and
+// sealed payload. It returns the (community, dedupe key) of each row stored.
 std::string inbox_insert_sql(std::size_t rows) {
   std::string sql =
       "INSERT INTO inbox (community_id, topic, dedupe_key, payload_sealed, received_at, state, attempts, "
       "next_attempt_at, last_error) VALUES ";
   for (std::size_t row = 0; row < rows; ++row) {
-    const std::size_t p = 2 + row * 4;
+    const std::size_t p = 3 + row * 4;
     sql += (row == 0 ? "($" : ", ($") + std::to_string(p) + ", $" + std::to_string(p + 1) + ", $" +
-           std::to_string(p + 2) + ", $" + std::to_string(p + 3) + ", $1, 'pending', 0, $1, '')";
+           std::to_string(p + 2) + ", $" + std::to_string(p + 3) + ", $1, 'pending', 0, $2, '')";
   }
   return sql + " ON CONFLICT (community_id, dedupe_key) DO NOTHING RETURNING community_id, dedupe_key";
 }
@@ -143,7 +144,8 @@ Result<void> prepare_claim(Transaction& tx, Dialect dialect, std::int64_t lock) 
 
 // Returns the SELECT of the ids of `table` a claim may take, at most $3 of them, the lowest first.
 // For each community with a data key, its $2 oldest rows (those matching `pending` when given) in
-// id order, cut before the first one that is not due at $1 or still leased: so a community's rows
+// id order, cut before the first one that is not due at $1 or still leased (both on the queue
+// clock, Store::queue_now_ms): so a community's rows
 // are only ever claimed as a run from its oldest, and not at all while that one waits. Each
 // community costs an index probe of (community_id[, pending's columns], id), however long the queue.
 std::string claimable_runs_sql(Dialect dialect, std::string_view table, std::string_view pending) {
@@ -172,7 +174,7 @@ struct ClaimQuery {
 };
 
 struct ClaimLimits {
-  std::int64_t now = 0;
+  std::int64_t now = 0;  // on the queue clock
   std::int64_t per_community = 1;
   std::int64_t total = 0;
 };
@@ -217,6 +219,21 @@ Result<Secret> load_or_create_audit_key(Database& database, const core::KeyRing&
   });
 }
 
+// Returns how far the database server's clock is ahead of `clock`: on PostgreSQL, read from the
+// server; 0 on SQLite, whose processes share the machine's clock.
+Result<std::int64_t> database_clock_offset_ms(Database& database, const core::Clock& clock) {
+  if (database.dialect() != Dialect::kPostgres) return std::int64_t{0};
+  const std::int64_t before = to_ms(clock.now());
+  Result<std::int64_t> server_now = transact_value(database, [](Transaction& tx) -> Result<std::int64_t> {
+    Result<Rows> rows = tx.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint");
+    if (!rows) return rows.error();
+    return rows->at(0).integer(0);
+  });
+  if (!server_now) return server_now.error().with_context("database clock");
+  const std::int64_t after = to_ms(clock.now());
+  return *server_now - before / 2 - after / 2;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<Database> database, core::KeyRing key_ring,
@@ -238,17 +255,20 @@ Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<Database> database, c
   }
   Result<Secret> audit_key = load_or_create_audit_key(*database, key_ring);
   if (!audit_key) return audit_key.error().with_context("audit key");
-  return std::unique_ptr<Store>(
-      new Store(std::move(database), std::move(key_ring), clock, std::move(options), std::move(*audit_key)));
+  Result<std::int64_t> queue_clock_offset = database_clock_offset_ms(*database, clock);
+  if (!queue_clock_offset) return queue_clock_offset.error();
+  return std::unique_ptr<Store>(new Store(std::move(database), std::move(key_ring), clock, std::move(options),
+                                          std::move(*audit_key), *queue_clock_offset));
 }
 
 Store::Store(std::unique_ptr<Database> database, core::KeyRing key_ring, const core::Clock& clock,
-             StoreOptions options, Secret audit_key)
+             StoreOptions options, Secret audit_key, std::int64_t queue_clock_offset_ms)
     : database_(std::move(database)),
       key_ring_(std::move(key_ring)),
       clock_(clock),
       options_(std::move(options)),
-      audit_key_(std::move(audit_key)) {
+      audit_key_(std::move(audit_key)),
+      queue_clock_offset_ms_(queue_clock_offset_ms) {
   if (options_.group_commit) {
     committer_ = std::make_unique<GroupCommitter>(
         [this](std::span<InboxWrite* const> batch) { write_inbox_batch(batch); }, options_.max_batch);
@@ -265,6 +285,10 @@ Result<CommunityScope> Store::community(std::string_view community_id) {
 }
 
 std::int64_t Store::now_ms() const { return to_ms(clock_.now()); }
+
+std::int64_t Store::queue_time_ms(TimePoint time) const { return to_ms(time) + queue_clock_offset_ms_; }
+
+std::int64_t Store::queue_now_ms() const { return queue_time_ms(clock_.now()); }
 
 std::string Store::ref_of(std::string_view community_id) const { return community_ref(audit_key_, community_id); }
 
@@ -411,7 +435,9 @@ std::vector<Result<InsertOutcome>> Store::write_inbox(std::span<InboxWrite> writ
 
 void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
   std::vector<std::optional<Result<InsertOutcome>>> outcomes(batch.size());
-  const std::int64_t now = now_ms();
+  const TimePoint received_at = clock_.now();
+  const std::int64_t now = to_ms(received_at);
+  const std::int64_t due = queue_time_ms(received_at);
   Result<void> committed = database_->transact([&](Transaction& tx) -> Result<void> {
     std::map<std::string_view, std::optional<Secret>> keys;
     std::set<std::pair<std::string_view, std::string_view>> in_batch;
@@ -439,7 +465,7 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
     for (std::size_t first = 0; first < to_insert.size(); first += kInboxRowsPerStatement) {
       const std::span<const std::size_t> chunk =
           std::span(to_insert).subspan(first, std::min(kInboxRowsPerStatement, to_insert.size() - first));
-      std::vector<SqlValue> params{now};
+      std::vector<SqlValue> params{now, due};
       for (const std::size_t i : chunk) {
         params.insert(params.end(),
                       {batch[i]->community_id, batch[i]->event->topic, batch[i]->event->dedupe_key, sealed[i]});
@@ -471,10 +497,10 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
                                                             std::chrono::milliseconds lease,
                                                             std::size_t per_community) {
   const std::string claim_token = core::secure_random_token(16);
-  const std::int64_t now = now_ms();
-  const std::int64_t lease_until = now + lease.count();
+  const TimePoint now = clock_.now();
+  const std::int64_t queue_now = queue_time_ms(now);
   return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<ClaimedEvent>> {
-    const std::array<SqlValue, 3> lease_values{worker, claim_token, lease_until};
+    const std::array<SqlValue, 3> lease_values{worker, claim_token, queue_now + lease.count()};
     Result<Rows> rows = claim_rows(
         tx, database_->dialect(),
         {.table = "inbox",
@@ -483,7 +509,7 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
          .returning = "id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at",
          .lock = kInboxClaimLock},
         lease_values,
-        {.now = now,
+        {.now = queue_now,
          .per_community = static_cast<std::int64_t>(std::max<std::size_t>(1, per_community)),
          .total = static_cast<std::int64_t>(limit)});
     if (!rows) return rows.error();
@@ -509,7 +535,7 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
                      .attempts = row.integer(5),
                      .received_at = from_ms(row.integer(6)),
                      .claim_token = claim_token,
-                     .lease_until = from_ms(lease_until)});
+                     .lease_until = now + lease});
     }
     std::sort(out.begin(), out.end(), [](const ClaimedEvent& a, const ClaimedEvent& b) { return a.id < b.id; });
     return out;
@@ -593,7 +619,9 @@ Result<std::vector<CompletionOutcome>> Store::complete_inbox_events(std::span<co
     std::vector<CompletionOutcome> outcomes;
     outcomes.reserve(completions.size());
     std::set<std::string_view> failed;  // communities with an event whose writes failed
-    const std::int64_t now = now_ms();
+    const TimePoint completed_at = clock_.now();
+    const std::int64_t now = to_ms(completed_at);
+    const std::int64_t queue_now = queue_time_ms(completed_at);
     for (const InboxCompletion& completion : completions) {
       const ClaimedEvent& event = completion.event;
       CompletionOutcome& outcome = outcomes.emplace_back();
@@ -619,8 +647,8 @@ Result<std::vector<CompletionOutcome>> Store::complete_inbox_events(std::span<co
         const std::string sealed = seal_with_data_key(***key, SealPurpose::kOutboxMessage, event.community_id, reply);
         Result<std::int64_t> queued = tx.execute(
             "INSERT INTO outbox (community_id, inbox_id, body_sealed, created_at, attempts, next_attempt_at, "
-            "last_error) VALUES ($1, $2, $3, $4, 0, $4, '')",
-            {event.community_id, event.id, sealed, now});
+            "last_error) VALUES ($1, $2, $3, $4, 0, $5, '')",
+            {event.community_id, event.id, sealed, now, queue_now});
         if (!queued) return queued.error();
       }
     }
@@ -643,15 +671,15 @@ Result<void> Store::release_inbox_events(std::span<const ClaimedEvent> events) {
 
 Result<std::vector<OutboxMessage>> Store::claim_outbox(std::size_t limit, std::chrono::milliseconds lease) {
   const std::string claim_token = core::secure_random_token(16);
-  const std::int64_t now = now_ms();
+  const std::int64_t queue_now = queue_now_ms();
   return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<OutboxMessage>> {
-    const std::array<SqlValue, 2> lease_values{claim_token, now + lease.count()};
+    const std::array<SqlValue, 2> lease_values{claim_token, queue_now + lease.count()};
     Result<Rows> rows = claim_rows(tx, database_->dialect(),
                                    {.table = "outbox",
                                     .lease = "claim_token = $1, lease_until = $2",
                                     .returning = "id, community_id, body_sealed, attempts",
                                     .lock = kOutboxClaimLock},
-                                   lease_values, {.now = now, .total = static_cast<std::int64_t>(limit)});
+                                   lease_values, {.now = queue_now, .total = static_cast<std::int64_t>(limit)});
     if (!rows) return rows.error();
     std::vector<OutboxMessage> out;
     for (const Row& row : *rows) {
@@ -691,7 +719,7 @@ Result<OutboxOutcome> Store::fail_outbox(const OutboxMessage& message, std::stri
       Result<std::int64_t> updated = tx.execute(
           "UPDATE outbox SET attempts = $3, next_attempt_at = $4, last_error = $5, claim_token = NULL, "
           "lease_until = NULL WHERE id = $1 AND claim_token = $2",
-          {message.id, message.claim_token, attempts, to_ms(*retry_at), error});
+          {message.id, message.claim_token, attempts, queue_time_ms(*retry_at), error});
       if (!updated) return updated.error();
       if (*updated == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
       if (Result<void> recorded = record_health(tx, message.community_id, failed); !recorded) return recorded.error();
@@ -711,7 +739,7 @@ Result<void> Store::defer_outbox(const OutboxMessage& message, TimePoint not_bef
     Result<std::int64_t> deferred = tx.execute(
         "UPDATE outbox SET next_attempt_at = $3, claim_token = NULL, lease_until = NULL "
         "WHERE id = $1 AND claim_token = $2",
-        {message.id, message.claim_token, to_ms(not_before)});
+        {message.id, message.claim_token, queue_time_ms(not_before)});
     if (!deferred) return deferred.error();
     if (*deferred == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
     return ok_result();
@@ -731,7 +759,7 @@ Result<FailOutcome> Store::fail_inbox_event(const ClaimedEvent& event, std::stri
       Result<std::int64_t> updated = tx.execute(
           "UPDATE inbox SET attempts = $2, next_attempt_at = $3, last_error = $4, claimed_by = NULL, "
           "claim_token = NULL, lease_until = NULL WHERE id = $1",
-          {event.id, attempts, to_ms(*retry_at), error});
+          {event.id, attempts, queue_time_ms(*retry_at), error});
       if (!updated) return updated.error();
       return FailOutcome::kRetryScheduled;
     }

@@ -11,7 +11,9 @@
 // anyway); coroutine callers offload calls to a blocking pool. Failures are wik::Error values:
 // kNotFound, kConflict, kExpired, kUnauthenticated, kPermissionDenied, kInvalidArgument,
 // kRateLimited as each call states, kUnavailable when the engine is busy or unreachable, kInternal for a bug.
-// Time comes from the injected Clock only. The Store borrows the Clock, which must outlive it.
+// Time comes from the injected Clock only; on PostgreSQL, the queues' leases and due times are
+// stamped in it shifted by how far the server's clock was ahead of it when the store opened, so
+// replicas with skewed clocks agree on them. The Store borrows the Clock, which must outlive it.
 #pragma once
 
 #include <wik/result.h>
@@ -219,7 +221,7 @@ class Store {
   friend class CommunityScope;
 
   Store(std::unique_ptr<Database> database, core::KeyRing key_ring, const core::Clock& clock, StoreOptions options,
-        Secret audit_key);
+        Secret audit_key, std::int64_t queue_clock_offset_ms);
 
   // Columns of community_health to set for one community; unset members are left as they are.
   struct HealthUpdate {
@@ -231,6 +233,13 @@ class Store {
   };
 
   std::int64_t now_ms() const;
+  // `time` (of the injected clock) on the queue clock: the database server's clock on PostgreSQL
+  // (the injected clock plus the offset measured when the store opened), the injected clock on
+  // SQLite. The inbox's and the outbox's leases and due times are stamped and checked in it, so
+  // replicas whose clocks disagree agree on when a lease runs out and an event is due; what a
+  // claim hands back (ClaimedEvent::lease_until) is in the injected clock.
+  std::int64_t queue_time_ms(TimePoint time) const;
+  std::int64_t queue_now_ms() const;
   // Upserts `update` into the community's health row within `tx` (one statement), only while the
   // community has a data key (locked on PostgreSQL, so a purge waits): a purged community never
   // gets a row back. `key_locked`: `tx` found and locked the key already, so it is not checked.
@@ -262,6 +271,7 @@ class Store {
   const core::Clock& clock_;
   const StoreOptions options_;
   const Secret audit_key_;
+  const std::int64_t queue_clock_offset_ms_;  // the queue clock minus the injected clock
   std::once_flag dummy_hash_once_;
   std::string dummy_hash_;  // verified against for unknown emails; set once under dummy_hash_once_
   std::unique_ptr<GroupCommitter> committer_;  // null unless options_.group_commit

@@ -1210,6 +1210,50 @@ TYPED_TEST(StoreContractTest, TwoReplicasRedeemingOneAccountLinkAtOnceLinkOnce) 
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM audit_log WHERE action = 'account_linked'"), 1);
 }
 
+// On PostgreSQL the queues' leases and due times are in the database server's time, so replicas
+// whose clocks are ten minutes apart agree on them (H7, docs/RELIABILITY.md). SQLite's processes
+// share one machine's clock.
+using PostgresStoreTest = StoreTest<PostgresEngine>;
+
+TEST_F(PostgresStoreTest, ReplicasWithSkewedClocksAgreeOnLeasesAndDueTimes) {
+  CommunityScope a = this->install("1");
+  ASSERT_THAT(a.insert_inbox_event(event("a1")), IsOk());
+  wik::testing::FakeClock ahead_clock;
+  ahead_clock.set_unix_seconds(std::chrono::duration_cast<std::chrono::seconds>(
+                                   (this->clock_.now() + 10min).time_since_epoch()).count());
+  Result<std::unique_ptr<Database>> database = this->engine_.open();
+  ASSERT_THAT(database, IsOk());
+  Result<std::unique_ptr<Store>> ahead = Store::open(std::move(*database), this->ring_, ahead_clock, test_options());
+  ASSERT_THAT(ahead, IsOk());
+  Store& behind = *this->store_;
+  const auto pass = [&](std::chrono::seconds time) {
+    this->clock_.advance(time);
+    ahead_clock.advance(time);
+  };
+
+  // The replica ahead sees the other's lease running, and takes the event only once it ran out.
+  std::vector<ClaimedEvent> first = behind.claim_inbox_events("behind", 10, 30s).value();
+  ASSERT_THAT(first, SizeIs(1));
+  EXPECT_THAT((*ahead)->claim_inbox_events("ahead", 10, 30s).value(), IsEmpty());
+  pass(31s);
+  std::vector<ClaimedEvent> second = (*ahead)->claim_inbox_events("ahead", 10, 30s).value();
+  ASSERT_THAT(second, SizeIs(1));
+  EXPECT_EQ(second[0].lease_until, ahead_clock.now() + 30s);  // handed back in the claimer's clock
+
+  // The lease the replica ahead took lasts 30 s for the other too, not ten minutes longer.
+  EXPECT_THAT(behind.claim_inbox_events("behind", 10, 30s).value(), IsEmpty());
+  pass(31s);
+  std::vector<ClaimedEvent> third = behind.claim_inbox_events("behind", 10, 30s).value();
+  ASSERT_THAT(third, SizeIs(1));
+
+  // A retry the replica behind schedules a minute out is due a minute later for the replica ahead.
+  ASSERT_THAT(behind.fail_inbox_event(third[0], "handler failed", this->clock_.now() + 60s), IsOk());
+  pass(59s);
+  EXPECT_THAT((*ahead)->claim_inbox_events("ahead", 10, 30s).value(), IsEmpty());
+  pass(2s);
+  EXPECT_THAT((*ahead)->claim_inbox_events("ahead", 10, 30s).value(), SizeIs(1));
+}
+
 // ---- Settings
 
 TYPED_TEST(StoreContractTest, SettingsRoundTripPerCommunityAndAuditTheNameNeverTheValue) {
