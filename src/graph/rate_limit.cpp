@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 namespace wik::graph {
 namespace {
@@ -16,7 +17,8 @@ int highest_figure(const boost::json::object& usage) {
     double figure = 0;
     if (value.is_int64()) figure = static_cast<double>(value.as_int64());
     if (value.is_uint64()) figure = static_cast<double>(value.as_uint64());
-    if (value.is_double()) figure = value.as_double();
+    // Boost.JSON reads some numbers ("0e316") as NaN, which no comparison orders: it counts as 0.
+    if (value.is_double() && !std::isnan(value.as_double())) figure = value.as_double();
     highest = std::max(highest, static_cast<int>(std::clamp(figure, 0.0, 1000.0)));
   }
   return highest;

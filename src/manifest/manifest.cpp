@@ -97,10 +97,13 @@ Result<AppManifest> load_manifest(const fs::path& file) {
   if (!fs::exists(file, error)) return Error(ErrorCode::kNotFound, "no manifest at " + file.string());
   auto contents = config::read_small_file(file, kMaxManifestBytes);
   if (!contents.ok()) return contents.error();
+  return parse_manifest(*contents, file);
+}
 
+Result<AppManifest> parse_manifest(std::string_view text, const fs::path& file) {
   toml::table root;
   try {
-    root = toml::parse(*contents, file.string());
+    root = toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
     return Error(ErrorCode::kMalformed, file.string() + ":" + std::to_string(e.source().begin.line) +
                                             ": invalid TOML: " + core::printable(e.description(), 200));

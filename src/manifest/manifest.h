@@ -32,6 +32,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wik::manifest {
@@ -58,5 +59,9 @@ struct AppManifest {
 // Returns the manifest in `file`, or kConfig naming the key (and line) of the first value of the
 // wrong type, an unknown key, or kNotFound/kMalformed when the file is missing or is not TOML.
 Result<AppManifest> load_manifest(const std::filesystem::path& file);
+
+// Returns the manifest in the TOML text `text` as load_manifest returns it for `file` (which names
+// the source in errors and whose folder the icon path is resolved against; it is not read).
+Result<AppManifest> parse_manifest(std::string_view text, const std::filesystem::path& file);
 
 }  // namespace wik::manifest

@@ -182,7 +182,10 @@ void check_permissions(Findings& findings, const AppManifest& manifest, const Ch
 
 void check_webhooks(Findings& findings, const AppManifest& manifest) {
   const std::set<std::string> requested(manifest.permissions.begin(), manifest.permissions.end());
-  for (const auto& [object, fields] : manifest.webhooks) {
+  // Named references rather than a structured binding: clang 14 (the fuzz preset) cannot capture one.
+  for (const auto& entry : manifest.webhooks) {
+    const std::string& object = entry.first;
+    const std::vector<std::string>& fields = entry.second;
     const bool object_known = std::any_of(std::begin(kTopics), std::end(kTopics),
                                           [&](const Topic& t) { return t.object == object; });
     if (!object_known) {

@@ -83,8 +83,12 @@ Result<Target> parse_target(std::string_view target) {
 }
 
 Result<Params> parse_form(std::string_view text) {
-  if (!boost::urls::parse_query(text)) return Error(ErrorCode::kMalformed, "invalid form encoding");
-  return decode_params(boost::urls::params_view(text, form_encoding()));
+  // Boost.URL 1.81's parse_query reads its input up to a NUL byte, not to the end of the view
+  // (boostorg/url#757): it gets a NUL-terminated copy, and a NUL, never valid in a form, is refused.
+  if (text.find('\0') != std::string_view::npos) return Error(ErrorCode::kMalformed, "invalid form encoding");
+  const std::string terminated(text);
+  if (!boost::urls::parse_query(terminated)) return Error(ErrorCode::kMalformed, "invalid form encoding");
+  return decode_params(boost::urls::params_view(terminated, form_encoding()));
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const {
