@@ -155,6 +155,7 @@ Result<std::vector<store::PurgeJob>> PurgeRunner::run_pending() {
     if (!jobs.ok()) return jobs.error();
     for (const auto& job : *jobs) {
       auto done = store_.run_purge_job(job.id);
+      if (!done.ok() && done.error().code() == ErrorCode::kConflict) continue;  // another replica runs it
       if (!done.ok()) return done.error();
       finished.push_back(std::move(*done));
     }

@@ -105,11 +105,11 @@ class Deauthorizer {
 };
 
 // PurgeRunner: runs requested purge jobs to the end (Store::run_purge_job), oldest first.
-// Safe to run in several processes at once (the store makes each job idempotent).
+// Safe to run in several processes at once: one runs each job (its lease), the others skip it.
 class PurgeRunner {
  public:
   explicit PurgeRunner(store::Store& store) : store_(store) {}
-  // Runs every pending or interrupted job and returns the jobs it finished.
+  // Runs every pending or interrupted job no other worker holds and returns the jobs it finished.
   Result<std::vector<store::PurgeJob>> run_pending();
 
  private:

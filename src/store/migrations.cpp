@@ -125,6 +125,17 @@ CREATE INDEX pending_installs_community ON pending_installs (community_id);
 )";
 }
 
+// A purge job's lease, so that of several replicas one runs it at a time (another takes it over
+// once the lease runs out: its worker died): which worker holds it, until when, and how many times
+// a worker took the job.
+std::string purge_job_leases_schema() {
+  return R"(
+ALTER TABLE purge_jobs ADD COLUMN claimed_by TEXT;
+ALTER TABLE purge_jobs ADD COLUMN lease_until BIGINT;
+ALTER TABLE purge_jobs ADD COLUMN runs BIGINT NOT NULL DEFAULT 0;
+)";
+}
+
 std::string create_migrations_table() {
   return "CREATE TABLE IF NOT EXISTS schema_migrations ("
          "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -156,7 +167,8 @@ std::vector<Migration> kit_migrations(Dialect dialect) {
           Migration{.version = 3, .name = "community health", .sql = community_health_schema()},
           Migration{.version = 4, .name = "community settings", .sql = community_settings_schema()},
           Migration{.version = 5, .name = "account link tokens", .sql = account_link_tokens_schema()},
-          Migration{.version = 6, .name = "pending installs", .sql = pending_installs_schema()}};
+          Migration{.version = 6, .name = "pending installs", .sql = pending_installs_schema()},
+          Migration{.version = 7, .name = "purge job leases", .sql = purge_job_leases_schema()}};
 }
 
 Result<std::int64_t> schema_version(Database& database) {

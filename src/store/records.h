@@ -228,6 +228,7 @@ struct PurgeJob {
   TimePoint deadline;
   std::optional<TimePoint> completed_at;
   std::map<std::string, std::int64_t> rows_deleted;  // per table, across every run of the job
+  std::int64_t runs = 0;  // times a worker took the job: more than 1 after a worker died running it
 };
 
 struct AuditEntry {

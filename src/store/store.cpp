@@ -238,8 +238,10 @@ Result<std::int64_t> database_clock_offset_ms(Database& database, const core::Cl
 
 Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<Database> database, core::KeyRing key_ring,
                                            const core::Clock& clock, StoreOptions options) {
-  if (options.max_batch == 0 || options.max_attempts <= 0 || options.purge_batch_rows <= 0) {
-    return Error(ErrorCode::kConfig, "store options need max_batch, max_attempts and purge_batch_rows above 0");
+  if (options.max_batch == 0 || options.max_attempts <= 0 || options.purge_batch_rows <= 0 ||
+      options.purge_lease <= std::chrono::seconds::zero()) {
+    return Error(ErrorCode::kConfig,
+                 "store options need max_batch, max_attempts, purge_batch_rows and purge_lease above 0");
   }
   const std::vector<Migration> migrations = kit_migrations(database->dialect());
   if (options.migrate) {
@@ -268,7 +270,8 @@ Store::Store(std::unique_ptr<Database> database, core::KeyRing key_ring, const c
       clock_(clock),
       options_(std::move(options)),
       audit_key_(std::move(audit_key)),
-      queue_clock_offset_ms_(queue_clock_offset_ms) {
+      queue_clock_offset_ms_(queue_clock_offset_ms),
+      purge_worker_(core::secure_random_token(8)) {
   if (options_.group_commit) {
     committer_ = std::make_unique<GroupCommitter>(
         [this](std::span<InboxWrite* const> batch) { write_inbox_batch(batch); }, options_.max_batch);
@@ -815,7 +818,7 @@ Result<std::vector<PurgeJob>> Store::list_purge_jobs(std::optional<PurgeState> s
 
 Result<PurgeJob> Store::load_purge_job(Transaction& tx, std::int64_t job_id) {
   Result<Rows> rows = tx.query(
-      "SELECT id, community_id, community_ref, state, requested_at, deadline, completed_at FROM purge_jobs "
+      "SELECT id, community_id, community_ref, state, requested_at, deadline, completed_at, runs FROM purge_jobs "
       "WHERE id = $1",
       {job_id});
   if (!rows) return rows.error();
@@ -828,7 +831,8 @@ Result<PurgeJob> Store::load_purge_job(Transaction& tx, std::int64_t job_id) {
                .requested_at = from_ms(row.integer(4)),
                .deadline = from_ms(row.integer(5)),
                .completed_at = {},
-               .rows_deleted = {}};
+               .rows_deleted = {},
+               .runs = row.integer(7)};
   if (std::optional<std::int64_t> completed = row.optional_integer(6)) job.completed_at = from_ms(*completed);
   Result<Rows> counts = tx.query("SELECT table_name, rows_deleted FROM purge_job_counts WHERE job_id = $1", {job_id});
   if (!counts) return counts.error();
@@ -844,6 +848,10 @@ Result<std::int64_t> Store::purge_table(std::int64_t job_id, std::string_view co
     Result<std::int64_t> deleted = transact_value(*database_, [&](Transaction& tx) -> Result<std::int64_t> {
       Result<std::int64_t> n = tx.execute(sql, {community_id, options_.purge_batch_rows});
       if (!n) return n;
+      const std::int64_t lease_until = queue_time_ms(clock_.now() + options_.purge_lease);
+      Result<std::int64_t> renewed =
+          tx.execute("UPDATE purge_jobs SET lease_until = $2 WHERE id = $1", {job_id, lease_until});
+      if (!renewed) return renewed.error();
       Result<std::int64_t> counted = tx.execute(
           "INSERT INTO purge_job_counts (job_id, table_name, rows_deleted) VALUES ($1, $2, $3) "
           "ON CONFLICT (job_id, table_name) DO UPDATE SET rows_deleted = purge_job_counts.rows_deleted + "
@@ -861,11 +869,19 @@ Result<std::int64_t> Store::purge_table(std::int64_t job_id, std::string_view co
 Result<PurgeJob> Store::run_purge_job(std::int64_t job_id) {
   Result<PurgeJob> job = transact_value(*database_, [&](Transaction& tx) -> Result<PurgeJob> {
     Result<PurgeJob> loaded = load_purge_job(tx, job_id);
-    if (!loaded || loaded->state != PurgeState::kPending) return loaded;
-    Result<std::int64_t> started = tx.execute("UPDATE purge_jobs SET state = 'running' WHERE id = $1", {job_id});
-    if (!started) return started.error();
-    loaded->state = PurgeState::kRunning;
-    return loaded;
+    if (!loaded || loaded->state == PurgeState::kDone) return loaded;
+    // The claim is one conditional UPDATE: of two workers taking the job at once, PostgreSQL makes
+    // the second wait for the first's row lock and then finds the lease taken; SQLite's writer
+    // lock serialises them.
+    const TimePoint now = clock_.now();
+    Result<std::int64_t> taken = tx.execute(
+        "UPDATE purge_jobs SET state = 'running', claimed_by = $2, lease_until = $3, runs = runs + 1 "
+        "WHERE id = $1 AND state <> 'done' AND (claimed_by = $2 OR lease_until IS NULL OR lease_until <= $4)",
+        {job_id, purge_worker_, queue_time_ms(now + options_.purge_lease), queue_time_ms(now)});
+    if (!taken) return taken.error();
+    Result<PurgeJob> current = load_purge_job(tx, job_id);
+    if (!current || *taken == 1 || current->state == PurgeState::kDone) return current;
+    return Error(ErrorCode::kConflict, "the purge job is running in another worker until its lease runs out");
   });
   if (!job || job->state == PurgeState::kDone) return job;
   if (!job->community_id) fatal("an unfinished purge job has no community id");
@@ -896,7 +912,8 @@ Result<PurgeJob> Store::run_purge_job(std::int64_t job_id) {
     Result<PurgeJob> current = load_purge_job(tx, job_id);
     if (!current || current->state == PurgeState::kDone) return current;  // a concurrent run finished it
     Result<std::int64_t> done = tx.execute(
-        "UPDATE purge_jobs SET state = 'done', completed_at = $2, community_id = NULL WHERE id = $1",
+        "UPDATE purge_jobs SET state = 'done', completed_at = $2, community_id = NULL, claimed_by = NULL, "
+        "lease_until = NULL WHERE id = $1",
         {job_id, now_ms()});
     if (!done) return done.error();
     std::string detail = "crypto_shredded=yes reclaim=" + reclaimed->steps +

@@ -61,6 +61,9 @@ struct StoreOptions {
   // Rows a purge deletes per transaction, so other communities' writes wait for one batch at most.
   // REQUIRES: > 0.
   std::int64_t purge_batch_rows = 5000;
+  // How long a purge job stays with the worker that took it without a sign of progress (each batch
+  // renews it): another worker takes the job over only once it runs out. REQUIRES: > 0.
+  std::chrono::seconds purge_lease{300};
   PasswordCost password_cost;
 };
 
@@ -149,8 +152,11 @@ class Store {
   Result<std::vector<PurgeJob>> list_purge_jobs(std::optional<PurgeState> state = {});
   // Runs purge job `job_id` to the end: destroys the community's data key, deletes its rows from
   // every kit table and registered app table in batches, reclaims the space, then marks the job
-  // done and appends the audit record. Safe to re-run and to run concurrently: a done job is
-  // returned as it is, and an interrupted one continues. kNotFound for an unknown job.
+  // done and appends the audit record. A done job is returned as it is; an interrupted one
+  // continues. One worker (Store) runs a job at a time: it takes the job's lease
+  // (StoreOptions::purge_lease, renewed with each batch), and kConflict tells another worker that
+  // the job is running in the one holding it, until its lease runs out (that worker died: the job
+  // is then taken over). kNotFound for an unknown job.
   Result<PurgeJob> run_purge_job(std::int64_t job_id);
 
   // ---- Keys and audit
@@ -272,6 +278,7 @@ class Store {
   const StoreOptions options_;
   const Secret audit_key_;
   const std::int64_t queue_clock_offset_ms_;  // the queue clock minus the injected clock
+  const std::string purge_worker_;            // names this store in the purge jobs it runs
   std::once_flag dummy_hash_once_;
   std::string dummy_hash_;  // verified against for unknown emails; set once under dummy_hash_once_
   std::unique_ptr<GroupCommitter> committer_;  // null unless options_.group_commit

@@ -20,6 +20,7 @@ namespace wik::store::testing {
 namespace {
 
 using ::testing::IsEmpty;
+using wik::testing::HasError;
 using wik::testing::IsOk;
 using namespace std::chrono_literals;
 
@@ -158,9 +159,13 @@ TYPED_TEST(StoreDurabilityTest, APurgeKilledMidwayFinishesOnReRunWithExactCounts
 
   this->reopen();
   EXPECT_EQ(this->store_->list_purge_jobs(PurgeState::kRunning).value().size(), 1u);
+  // The dead worker's lease holds the job until it runs out; then this worker takes it over.
+  EXPECT_THAT(this->store_->run_purge_job(job), HasError(ErrorCode::kConflict));
+  this->clock_.advance(small_batches.purge_lease);
   Result<PurgeJob> done = this->store_->run_purge_job(job);
   ASSERT_THAT(done, IsOk());
   EXPECT_EQ(done->state, PurgeState::kDone);
+  EXPECT_EQ(done->runs, 2);
   EXPECT_EQ(done->rows_deleted.at("tickets"), kRows);  // counted with each batch, so exact across the crash
   EXPECT_EQ(done->rows_deleted.at("inbox"), 3);
   EXPECT_EQ(done->rows_deleted.at("installations"), 1);

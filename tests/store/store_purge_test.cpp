@@ -9,10 +9,13 @@
 #include "store/migrations.h"
 #include "store/store_test_fixture.h"
 
+#include <atomic>
 #include <fstream>
 #include <iterator>
 #include <iostream>
+#include <limits>
 #include <set>
+#include <thread>
 
 namespace wik::store::testing {
 namespace {
@@ -201,6 +204,71 @@ TYPED_TEST(StorePurgeTest, AReinstallRunsTheOpenPurgeFirstSoItsOwnRowsSurviveIt)
   EXPECT_EQ(kept->state, InstallState::kActive);
   EXPECT_EQ(kept->access_token.expose(), "token-after-reinstall");
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE community_id = '8'"), 1);
+}
+
+TYPED_TEST(StorePurgeTest, OneWorkerRunsAJobWhileItsLeaseLastsAndAnotherTakesOverAfter) {
+  this->create_app_table();
+  this->seed("300", "gamma");
+  Result<PurgeJob> requested = this->scope("300").request_purge(this->clock_.now() + 24h);
+  ASSERT_THAT(requested, IsOk());
+  const std::int64_t rows_before = this->rows_of("300");
+  // Another replica took the job and holds its lease (on the queue clock, as far ahead as it gets).
+  ASSERT_THAT(this->raw().transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> taken = tx.execute(
+        "UPDATE purge_jobs SET state = 'running', claimed_by = 'other-replica', lease_until = $2, runs = 1 "
+        "WHERE id = $1",
+        {requested->id, std::numeric_limits<std::int64_t>::max()});
+    if (!taken) return taken.error();
+    return ok_result();
+  }),
+              IsOk());
+
+  EXPECT_THAT(this->store_->run_purge_job(requested->id), HasError(ErrorCode::kConflict));
+  EXPECT_EQ(this->rows_of("300"), rows_before) << "nothing was deleted beside the worker holding the job";
+
+  // That worker died: once its lease ran out, this one takes the job over and finishes it.
+  ASSERT_THAT(this->raw().transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> expired = tx.execute("UPDATE purge_jobs SET lease_until = 0 WHERE id = $1", {requested->id});
+    if (!expired) return expired.error();
+    return ok_result();
+  }),
+              IsOk());
+  Result<PurgeJob> done = this->store_->run_purge_job(requested->id);
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->state, PurgeState::kDone);
+  EXPECT_EQ(done->runs, 2);
+  EXPECT_EQ(this->rows_of("300"), 0);
+}
+
+TYPED_TEST(StorePurgeTest, OfWorkersRacingForAJobOneRunsIt) {
+  this->create_app_table();
+  this->seed("400", "delta");
+  Result<PurgeJob> requested = this->scope("400").request_purge(this->clock_.now() + 24h);
+  ASSERT_THAT(requested, IsOk());
+  std::vector<std::unique_ptr<Store>> replicas;
+  for (int i = 0; i < 4; ++i) {
+    Result<std::unique_ptr<Database>> database = this->engine_.open();
+    ASSERT_THAT(database, IsOk());
+    Result<std::unique_ptr<Store>> replica = Store::open(std::move(*database), this->ring_, this->clock_, test_options());
+    ASSERT_THAT(replica, IsOk());
+    replicas.push_back(std::move(*replica));
+  }
+  std::atomic<int> failures{0};
+  {
+    std::vector<std::jthread> workers;
+    for (const auto& replica : replicas) {
+      workers.emplace_back([&, store = replica.get()] {
+        Result<PurgeJob> run = store->run_purge_job(requested->id);
+        if (!run && run.error().code() != ErrorCode::kConflict) ++failures;
+      });
+    }
+  }
+  EXPECT_EQ(failures, 0);
+  Result<PurgeJob> job = this->store_->run_purge_job(requested->id);
+  ASSERT_THAT(job, IsOk());
+  EXPECT_EQ(job->state, PurgeState::kDone);
+  EXPECT_EQ(job->runs, 1) << "more than one worker took the job";
+  EXPECT_EQ(this->rows_of("400"), 0);
 }
 
 TYPED_TEST(StorePurgeTest, ARepeatedRequestReturnsTheUnfinishedJob) {
