@@ -121,12 +121,17 @@ Result<void> WebhookIngest::check_signature(const http::Request& request) const 
                                                                                        : "the delivery's signature does not verify");
 }
 
-std::optional<store::CommunityScope> WebhookIngest::installed(const std::string& community_id) {
+Result<std::optional<store::CommunityScope>> WebhookIngest::installed(const std::string& community_id) {
+  using Found = std::optional<store::CommunityScope>;
   auto scope = store_.community(community_id);
-  if (!scope.ok()) return std::nullopt;
+  if (!scope.ok()) return Found();
   auto state = scope->install_state();
-  if (!state.ok() || *state != store::InstallState::kActive) return std::nullopt;
-  return std::move(*scope);
+  if (!state.ok()) {
+    if (state.error().code() == ErrorCode::kNotFound) return Found();
+    return state.error();  // an I/O error or a busy store is no answer: never drop the event for it
+  }
+  if (*state != store::InstallState::kActive) return Found();
+  return Found(std::move(*scope));
 }
 
 WebhookIngest::Stored WebhookIngest::store_events(const ParsedDelivery& delivery) {
@@ -134,7 +139,13 @@ WebhookIngest::Stored WebhookIngest::store_events(const ParsedDelivery& delivery
   std::map<std::string, std::optional<store::CommunityScope>> communities;
   for (const auto& event : delivery.events) {
     auto [entry, fresh] = communities.try_emplace(event.community_id);
-    if (fresh) entry->second = installed(event.community_id);
+    if (!fresh) continue;
+    auto scope = installed(event.community_id);
+    if (!scope.ok()) {
+      outcome.failure = scope.error();
+      return outcome;  // nothing stored: the platform re-sends the whole delivery after the 503
+    }
+    entry->second = std::move(*scope);
   }
   std::vector<store::ScopedInboxEvent> writes;
   for (const auto& event : delivery.events) {
@@ -161,7 +172,10 @@ WebhookIngest::Stored WebhookIngest::store_events(const ParsedDelivery& delivery
 
 boost::asio::awaitable<Result<http::Response>> WebhookIngest::answer_link(const WebhookEvent& event) {
   if (!link_handler_) co_return http::Response::json(empty_preview());
-  std::function<bool()> check = [this, community = event.community_id] { return installed(community).has_value(); };
+  std::function<bool()> check = [this, community = event.community_id] {
+    auto scope = installed(community);
+    return scope.ok() && scope->has_value();
+  };
   const auto is_installed = co_await http::run_blocking<bool>(pool_, std::move(check), options_.link_deadline);
   if (!is_installed || !*is_installed) {
     count_event("dropped_not_installed");

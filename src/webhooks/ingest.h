@@ -83,8 +83,9 @@ class WebhookIngest {
   boost::asio::awaitable<Result<http::Response>> answer_link(const WebhookEvent& event);
   Result<void> check_signature(const http::Request& request) const;
   Stored store_events(const ParsedDelivery& delivery);
-  // Returns the community's scope when the app is installed there (active), else nullopt.
-  std::optional<store::CommunityScope> installed(const std::string& community_id);
+  // Returns the community's scope when the app is installed there (active), nullopt when it is not,
+  // or the store's error when the store could not tell (the delivery must then be answered 503).
+  Result<std::optional<store::CommunityScope>> installed(const std::string& community_id);
   void count_event(std::string_view outcome, std::size_t by = 1);
   Error reject(std::string_view reason, Error error);
 

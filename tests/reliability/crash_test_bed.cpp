@@ -68,16 +68,16 @@ Result<std::unique_ptr<CrashTestBed>> CrashTestBed::create(Engine engine, const 
   return bed;
 }
 
-std::filesystem::path CrashTestBed::write_config(std::string_view more) const {
+std::filesystem::path CrashTestBed::write_config(std::string_view more, const PlatformUrls& platform) const {
   const auto secret = dir_.write_file("app_secret", std::string(app_secret_.expose()));
   const auto verify_token = dir_.write_file("verify_token", "reliability-verify-token");
   const auto ring = dir_.write_file("keys.ring", std::string(ring_.serialize().expose()));
   return dir_.write_file(
-      "wik.toml", "[app]\nid = \"1111222233334444\"\nsecret_file = \"" + secret.string() +
+      "wik.toml", "[app]\nid = \"" + std::string(kCrashTestAppId) + "\"\nsecret_file = \"" + secret.string() +
                       "\"\nverify_token_file = \"" + verify_token.string() +
-                      "\"\ngraph_url = \"http://127.0.0.1:9\"\nworkplace_url = \"http://127.0.0.1:9\"\n"
-                      "reverify_interval_hours = 0\n\n[server]\naddress = \"127.0.0.1\"\nport = 0\nthreads = 2\n"
-                      "public_url = \"http://127.0.0.1\"\n\n[keys]\nring_file = \"" + ring.string() + "\"\n\n" +
+                      "\"\ngraph_url = \"" + platform.graph_url + "\"\nworkplace_url = \"" + platform.workplace_url +
+                      "\"\nreverify_interval_hours = 0\n\n[server]\naddress = \"127.0.0.1\"\nport = 0\nthreads = 2\n"
+                      "public_url = \"" + platform.public_url + "\"\n\n[keys]\nring_file = \"" + ring.string() + "\"\n\n" +
                       store_config_ + "\n[log]\nlevel = \"info\"\n\n" + std::string(more));
 }
 

@@ -52,6 +52,17 @@ struct InboxClaim {
   std::string claim_token;
 };
 
+// The integration's app id (its [app] id).
+inline constexpr const char* kCrashTestAppId = "1111222233334444";
+
+// Where the integration reaches the platform, and where the platform reaches it. The defaults
+// name no server: the handler makes no Graph call, and no install goes through the kit.
+struct PlatformUrls {
+  std::string graph_url = "http://127.0.0.1:9";
+  std::string workplace_url = "http://127.0.0.1:9";
+  std::string public_url = "http://127.0.0.1";  // the kit's Redirect URL is {public_url}/workplace/install
+};
+
 class CrashTestBed {
  public:
   // Makes the store (migrated, with `communities` installed) in `dir` or on the shared cluster.
@@ -63,8 +74,8 @@ class CrashTestBed {
   const Secret& app_secret() const noexcept { return app_secret_; }
 
   // Writes the integration's configuration file and returns its path; `more` is appended (whole
-  // TOML sections the base leaves out, such as [webhooks]).
-  std::filesystem::path write_config(std::string_view more = {}) const;
+  // TOML sections the base leaves out, such as [webhooks]), `platform` says where the platform is.
+  std::filesystem::path write_config(std::string_view more = {}, const PlatformUrls& platform = {}) const;
 
   Result<std::unique_ptr<store::Database>> open_database() const;
   Result<std::unique_ptr<store::Store>> open_store() const;

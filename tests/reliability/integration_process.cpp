@@ -28,11 +28,13 @@ std::string tail(const std::string& text) { return text.size() <= kLogTail ? tex
 }  // namespace
 
 IntegrationProcess::IntegrationProcess(std::filesystem::path program, std::filesystem::path config,
-                                       std::filesystem::path log_dir, std::vector<std::string> arguments)
+                                       std::filesystem::path log_dir, std::vector<std::string> arguments,
+                                       std::vector<std::string> environment)
     : program_(std::move(program)),
       config_(std::move(config)),
       log_dir_(std::move(log_dir)),
-      arguments_(std::move(arguments)) {}
+      arguments_(std::move(arguments)),
+      environment_(std::move(environment)) {}
 
 IntegrationProcess::~IntegrationProcess() { crash(); }
 
@@ -46,7 +48,8 @@ Result<std::uint16_t> IntegrationProcess::start(std::chrono::milliseconds timeou
   ++lives_;
   const std::string log = log_of(lives_).string();
   std::string program = program_.string();
-  std::vector<std::string> environment = {"WIK_CONFIG=" + config_.string()};
+  std::vector<std::string> environment = environment_;
+  environment.push_back("WIK_CONFIG=" + config_.string());
   if (port_ != 0) environment.push_back("WIK_SERVER_PORT=" + std::to_string(port_));
   std::vector<char*> envp;
   for (std::string& variable : environment) envp.push_back(variable.data());

@@ -1,10 +1,10 @@
 // IntegrationProcess: the crash integration (crash_integration.cpp) as a child process that the
 // process-fault tests kill and restart (H1), pause and resume (H6), or stop with SIGTERM (H9).
 //
-// Each start is one life: a new process with a clean environment (WIK_CONFIG only, plus, after
-// the first life, WIK_SERVER_PORT, so that every life listens on the port the first one picked,
-// as the platform posts to one callback URL), its standard output and error in a log file of its
-// own. No child outlives the test: the destructor kills a running life with SIGKILL and reaps it,
+// Each start is one life: a new process with a clean environment (WIK_CONFIG and the variables the
+// test names only, plus, after the first life, WIK_SERVER_PORT, so that every life listens on the
+// port the first one picked, as the platform posts to one callback URL), its standard output and
+// error in a log file of its own. No child outlives the test: the destructor kills a running life with SIGKILL and reaps it,
 // whatever the test's outcome, and each child asks the kernel to kill it should the test process
 // die first (a paused life included). Not thread-safe: one thread (the nemesis) drives it, and
 // that thread must outlive the children it starts.
@@ -25,9 +25,10 @@ namespace wik::testing {
 class IntegrationProcess {
  public:
   // `program` is the crash integration's binary, `config` the file its lives read, `log_dir` where
-  // each life's log goes (life-1.log, life-2.log, ...), `arguments` the command line of each life.
+  // each life's log goes (life-1.log, life-2.log, ...), `arguments` the command line of each life,
+  // `environment` more variables (NAME=value) of each life's environment.
   IntegrationProcess(std::filesystem::path program, std::filesystem::path config, std::filesystem::path log_dir,
-                     std::vector<std::string> arguments = {});
+                     std::vector<std::string> arguments = {}, std::vector<std::string> environment = {});
   ~IntegrationProcess();
   IntegrationProcess(const IntegrationProcess&) = delete;
   IntegrationProcess& operator=(const IntegrationProcess&) = delete;
@@ -60,6 +61,7 @@ class IntegrationProcess {
   std::filesystem::path config_;
   std::filesystem::path log_dir_;
   std::vector<std::string> arguments_;
+  std::vector<std::string> environment_;
   std::uint16_t port_ = 0;  // 0 until the first life picked one
   pid_t pid_ = 0;           // the running life, or 0
   int lives_ = 0;

@@ -1,7 +1,7 @@
 // D2/D3: the platform's faults (docs/RELIABILITY.md, "Faults of the platform").
 //
 // A wik::App runs in the test's process against the emulator on loopback (app/app_fixture.h). Its
-// message handler answers every message with two replies. People of several communities write to
+// message handler answers every message with two replies (the load and the ledger: chat_load.h). People of several communities write to
 // the bot through the emulator (which delivers the messages as signed webhooks), while the
 // emulator's Send API (POST /me/messages) fails 10 % of calls with a transient error, loses 5 % to
 // a timeout and 3 % to a dropped connection — half of those losing the request before it is
@@ -35,16 +35,18 @@
 
 #include <boost/json/parse.hpp>
 
-#include "app/app_fixture.h"
 #include "core/appsecret_proof.h"
+#include "reliability/chat_load.h"
 
 namespace wik {
 namespace {
 
-namespace asio = boost::asio;
 namespace json = boost::json;
 using boost::beast::http::verb;
-using wik::testing::AppTest;
+using wik::testing::ChatLoadTest;
+using wik::testing::Ledger;
+using wik::testing::Writer;
+using wik::testing::echo_twice;
 using wik::testing::IsOk;
 using wik::testing::kAppId;
 using wik::testing::kSecret;
@@ -53,7 +55,6 @@ constexpr std::size_t kBusyCommunities = 6;   // the fixture's seed community an
 constexpr std::size_t kPeoplePerBusy = 3;
 constexpr std::size_t kQuietCommunities = 3;  // each throttled once, with one person writing twice
 constexpr std::size_t kQuietMessages = 2;
-constexpr int kRepliesPerMessage = 2;
 constexpr std::uint32_t kCallsPerWindow = 150;  // the rate limit per (app, community)
 constexpr std::int64_t kWindowSeconds = 60;
 constexpr const char* kKitClient = "wik";  // the kit's User-Agent
@@ -70,148 +71,8 @@ std::size_t busy_messages() {
   return error == std::errc() && stop == end ? std::clamp<std::size_t>(value, 10, 100000) : 240;
 }
 
-asio::awaitable<Result<void>> echo_twice(Context& context, const Message& message) {
-  for (int n = 1; n <= kRepliesPerMessage; ++n) {
-    const Reply reply = Reply::text("echo " + message.text + " #" + std::to_string(n));
-    auto queued = co_await context.reply(reply);
-    if (!queued.ok()) co_return queued.error();
-  }
-  co_return ok_result();
-}
-
-// A reply: the number of the message it answers, and which of its replies it is.
-struct ReplyKey {
-  std::int64_t message = -1;
-  int reply = 0;
-  auto operator<=>(const ReplyKey&) const = default;
-};
-
-// Returns the key of a reply text "echo m<number> #<reply>", or nullopt for any other text.
-std::optional<ReplyKey> reply_key(std::string_view text) {
-  if (!text.starts_with("echo m")) return std::nullopt;
-  text.remove_prefix(6);
-  const std::size_t hash = text.find(" #");
-  if (hash == std::string_view::npos) return std::nullopt;
-  ReplyKey key;
-  const auto [stop, error] = std::from_chars(text.data(), text.data() + hash, key.message);
-  const auto [stop2, error2] = std::from_chars(text.data() + hash + 2, text.data() + text.size(), key.reply);
-  if (error != std::errc() || stop != text.data() + hash || error2 != std::errc() ||
-      stop2 != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  return key;
-}
-
-// A message the test sent: its thread, its mid and its place in the order the kit received them.
-struct SentMessage {
-  std::string thread_id;
-  std::string mid;
-  std::int64_t arrival = -1;  // -1: the kit has not stored it
-};
-
-// One person writing to the bot: their chat with it, and their community's install token.
-struct Writer {
-  std::string person_id;  // the platform's id
-  std::string thread_id;
-  std::string token;      // the install token of the community (for the neighbour's calls)
-};
-
-// What the ledger found.
-struct Ledger {
-  std::int64_t expected = 0;
-  std::int64_t delivered = 0;  // distinct expected replies the emulator recorded
-  std::int64_t duplicates = 0;  // recordings beyond the first of a reply
-  // Replies recorded before one that answers a message the kit received earlier, or an earlier
-  // reply to the same message, in the same conversation.
-  std::int64_t order_violations = 0;
-  std::int64_t unexpected = 0;  // bot messages that answer no message of the test
-  // Messages the platform delivered to the kit after a later message of the same conversation (its
-  // deliveries run concurrently, and a retried one comes late): the kit answers in the order it
-  // receives.
-  std::int64_t delivered_out_of_order = 0;
-};
-
-class PlatformFaultsTest : public AppTest {
+class PlatformFaultsTest : public ChatLoadTest {
  protected:
-  // Creates `count` communities besides the seed one, each with an administrator and `people`
-  // members, installs the app in each (in the emulator and the kit's store, as the install flow
-  // records it), and opens each member's chat with the bot.
-  std::vector<Writer> create_writers(std::size_t count, std::size_t people, const std::string& name) {
-    std::vector<Writer> writers;
-    emulator::PlatformState& platform = emulator_->state();
-    for (std::size_t n = 0; n < count; ++n) {
-      const std::string label = name + " " + std::to_string(n);
-      auto community = platform.create_community(label);
-      EXPECT_THAT(community, IsOk());
-      if (!community.ok()) return writers;
-      const std::string domain = "@" + name + std::to_string(n) + ".example";
-      auto admin = platform.create_user(community->id, {.name = "Admin", .email = "admin" + domain, .system_admin = true});
-      EXPECT_THAT(admin, IsOk());
-      if (!admin.ok()) return writers;
-      auto install = platform.install_directly(kAppId, admin->id);
-      EXPECT_THAT(install, IsOk());
-      if (!install.ok()) return writers;
-      EXPECT_THAT(kit_store_->community(install->community_id)
-                      ->put_installation({.community_name = label,
-                                          .access_token = AccessToken(install->access_token),
-                                          .permissions = install->permissions}),
-                  IsOk());
-      for (std::size_t p = 0; p < people; ++p) {
-        auto person = platform.create_user(
-            community->id, {.name = "Person " + std::to_string(p), .email = "p" + std::to_string(p) + domain});
-        EXPECT_THAT(person, IsOk());
-        if (!person.ok()) return writers;
-        writers.push_back(open_chat(person->id, *install));
-      }
-    }
-    return writers;
-  }
-
-  // Opens the chat of `person_id` with the bot of `install`.
-  Writer open_chat(const std::string& person_id, const emulator::Install& install) {
-    const auto opened = control("/users/" + person_id + "/open_chat", {{"page_id", install.page_id}});
-    EXPECT_EQ(opened.status, 200u) << opened.body;
-    std::string thread_id = opened.status == 200 ? std::string(json::parse(opened.body).at("id").as_string()) : "";
-    return {person_id, std::move(thread_id), install.access_token};
-  }
-
-  // The seed community's people (other than its administrator) as writers.
-  std::vector<Writer> seed_writers() {
-    std::vector<Writer> writers;
-    for (const auto& user : emulator_->state().users(community_id())) {
-      if (user.system_admin || writers.size() == kPeoplePerBusy) continue;
-      writers.push_back(open_chat(user.id, install_));
-    }
-    return writers;
-  }
-
-  // Sends message number `number` ("m<number>") as `writer`.
-  void write(const Writer& writer, std::int64_t number) {
-    const auto sent = control("/users/" + writer.person_id + "/messages",
-                              {{"thread_id", writer.thread_id}, {"text", "m" + std::to_string(number)}});
-    ASSERT_EQ(sent.status, 200u) << sent.body;
-    sent_[number] = {writer.thread_id, std::string(json::parse(sent.body).at("mid").as_string())};
-  }
-
-  // Numbers each message by the order in which the kit stored it (its inbox row's id).
-  void read_arrivals() {
-    std::map<std::string, std::int64_t> number_of;  // "mid:" + mid → message number
-    for (const auto& [number, message] : sent_) number_of["mid:" + message.mid] = number;
-    auto database = app::open_database(config_);
-    ASSERT_THAT(database, IsOk());
-    std::int64_t arrival = 0;
-    const Result<void> read = (*database)->transact([&](store::Transaction& tx) -> Result<void> {
-      auto rows = tx.query("SELECT dedupe_key FROM inbox ORDER BY id");
-      if (!rows) return rows.error();
-      for (const auto& row : *rows) {
-        const auto found = number_of.find(std::string(row.text(0)));
-        if (found != number_of.end()) sent_[found->second].arrival = arrival++;
-      }
-      return ok_result();
-    });
-    ASSERT_THAT(read, IsOk());
-  }
-
   // Makes signed GET /community calls with `token` as another client of the app, until the
   // usage the platform reports for the community is at 100 %: the budget is spent.
   void spend_budget(const std::string& token) {
@@ -234,55 +95,6 @@ class PlatformFaultsTest : public AppTest {
     }
     FAIL() << "the budget was never spent";
   }
-
-  json::value control_get(const std::string& path) {
-    http::ClientRequest request{.method = verb::get, .url = emulator_->web_url() + "/_emulator" + path};
-    auto response = testing::run_coroutine(io_, http_->request(std::move(request)));
-    EXPECT_THAT(response, IsOk());
-    return response.ok() ? json::parse(response->body) : json::value();
-  }
-
-  // Reads what the emulator recorded as sent by the bot and checks it against the messages sent
-  // (the order against the kit's arrivals: call read_arrivals() first).
-  Ledger read_ledger() {
-    Ledger ledger;
-    ledger.expected = static_cast<std::int64_t>(sent_.size()) * kRepliesPerMessage;
-    std::map<ReplyKey, int> seen;
-    // Per thread, the latest reply recorded: (arrival of the message it answers, which reply).
-    std::map<std::string, std::pair<std::int64_t, int>> latest;
-    for (const auto& bot : emulator_->state().bot_messages(std::string(kAppId))) {
-      const auto* text = bot.message.as_object().if_contains("text");
-      const auto key = text != nullptr && text->is_string() ? reply_key(text->as_string()) : std::nullopt;
-      const auto message = key ? sent_.find(key->message) : sent_.end();
-      if (!key || key->reply < 1 || key->reply > kRepliesPerMessage || message == sent_.end() ||
-          message->second.thread_id != bot.thread_id) {
-        ++ledger.unexpected;
-        continue;
-      }
-      if (++seen[*key] > 1) ++ledger.duplicates;
-      const std::pair<std::int64_t, int> place{message->second.arrival, key->reply};
-      const auto previous = latest.find(bot.thread_id);
-      if (previous != latest.end() && place < previous->second) ++ledger.order_violations;
-      if (previous == latest.end() || previous->second < place) latest[bot.thread_id] = place;
-    }
-    ledger.delivered = static_cast<std::int64_t>(seen.size());
-    std::map<std::string, std::int64_t> latest_arrival;  // per thread, in the order the messages were sent
-    for (const auto& [number, message] : sent_) {
-      std::int64_t& last = latest_arrival.try_emplace(message.thread_id, -1).first->second;
-      if (message.arrival < last) ++ledger.delivered_out_of_order;
-      last = std::max(last, message.arrival);
-    }
-    return ledger;
-  }
-
-  // Returns the rows of the App's database that are not finished: outbox replies (pending or
-  // claimed), inbox events not done, dead letters.
-  std::int64_t stuck_rows() {
-    return count_rows("outbox") + count_rows("dead_letters") + count_rows("inbox WHERE state <> 'done'");
-  }
-
-  std::unique_ptr<store::Store> kit_store_;
-  std::map<std::int64_t, SentMessage> sent_;  // by message number
 };
 
 TEST_F(PlatformFaultsTest, EveryReplyArrivesInOrderWithinWhatThePlatformAllowed) {
@@ -292,7 +104,7 @@ TEST_F(PlatformFaultsTest, EveryReplyArrivesInOrderWithinWhatThePlatformAllowed)
   kit_store_ = open_kit_store();
   ASSERT_NE(kit_store_, nullptr);
 
-  std::vector<Writer> busy = seed_writers();
+  std::vector<Writer> busy = seed_writers(kPeoplePerBusy);
   const std::vector<Writer> more = create_writers(kBusyCommunities - 1, kPeoplePerBusy, "busy");
   busy.insert(busy.end(), more.begin(), more.end());
   const std::vector<Writer> quiet = create_writers(kQuietCommunities, 1, "quiet");

@@ -41,6 +41,7 @@ LedgerEntry WebhookSender::next_event() {
   const std::size_t sequence = ledger_.size();
   LedgerEntry entry;
   entry.community_id = options_.communities[sequence % options_.communities.size()];
+  entry.sender = number_;
   entry.mid = "mid.$h1s" + std::to_string(number_) + "n" + std::to_string(sequence);
   const std::string body = chat_message_delivery(entry.community_id, "1000157827440" + std::to_string(number_),
                                                  entry.mid, "message " + std::to_string(sequence) + " of sender " +

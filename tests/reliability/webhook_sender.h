@@ -37,6 +37,7 @@ struct LedgerEntry {
   int indeterminate = 0;
   unsigned last_status = 0;  // the status of the latest answer; 0 before any
   bool acknowledged = false;
+  int sender = 0;  // the sender's number: its events come from one person, a conversation per community
 };
 
 struct SenderOptions {

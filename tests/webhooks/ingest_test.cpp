@@ -288,6 +288,27 @@ TEST_F(IngestTest, WhenTheStoreMissesItsDeadlineThePlatformIsToldToRetry) {
   EXPECT_EQ(drain().size(), 1u);
 }
 
+TEST_F(IngestTest, WhenTheStoreCannotTellWhetherACommunityIsInstalledThePlatformIsToldToRetry) {
+  // The store fails to read installations (as after an I/O error): that is no "not installed".
+  auto raw = store::SqliteDatabase::open({.path = dir_.path() / "wik.db"});
+  ASSERT_THAT(raw, IsOk());
+  const auto rename = [&](std::string_view sql) {
+    ASSERT_THAT((*raw)->transact([&](store::Transaction& tx) -> Result<void> {
+      Result<std::int64_t> renamed = tx.execute(sql);
+      if (!renamed) return renamed.error();
+      return ok_result();
+    }),
+                IsOk());
+  };
+  rename("ALTER TABLE installations RENAME TO installations_unreadable");
+  const std::string body = page_delivery({chat_item("mid.1", 111, "help")});
+  EXPECT_EQ(post(body).status, 503u);
+  EXPECT_TRUE(drain().empty());
+  rename("ALTER TABLE installations_unreadable RENAME TO installations");
+  EXPECT_EQ(post(body).status, 200u);  // the platform's retry
+  EXPECT_EQ(drain().size(), 1u);
+}
+
 asio::awaitable<Result<json::value>> preview_of(const WebhookEvent& event) {
   const auto item = json::parse(event.payload).as_object().at("item").as_object();
   const std::string link(item.at("value").as_object().at("link").as_string());
