@@ -73,6 +73,9 @@ struct WebhooksConfig {
   // paused) leaves its claimed events to another worker after this. A handler gets at most this
   // long (and at most 30 s).
   std::chrono::seconds lease = std::chrono::seconds(60);
+  // How long a handled event's row (its de-duplication key) is kept: a redelivery within it is
+  // recognised as a duplicate. At least 72 h, twice the platform's 36 h retry horizon.
+  std::chrono::hours dedupe_retention = std::chrono::hours(72);
 };
 
 // [bot]: how fast the bot's queued replies leave (docs/webhooks.md, "Pacing"), so one busy

@@ -416,6 +416,10 @@ Result<void> App::Impl::start() {
       if (auto ran = runner.run_pending(); !ran.ok()) spdlog::error("purge: {}", ran.error().reason());
       // Expired sessions, OAuth states and pending installs (whose sealed tokens are destroyed).
       if (auto pruned = store_->prune_expired(); !pruned.ok()) spdlog::error("prune: {}", pruned.error().reason());
+      // Handled events past the de-duplication window, so the inbox does not grow without end.
+      if (auto forgot = store_->forget_handled_events(config_.webhooks.dedupe_retention); !forgot.ok()) {
+        spdlog::error("forgetting handled events: {}", forgot.error().reason());
+      }
       lock.lock();
       purge_wake_.wait_for(lock, kPurgeInterval, [this] { return stopping_; });
     }

@@ -174,7 +174,7 @@ bool is_graph_version(std::string_view text) {
 constexpr std::string_view kRotationEndKey = "app.previous_secret_until";
 constexpr std::string_view kRotationEndExpected = "an RFC 3339 UTC time such as 2026-02-01T00:00:00Z";
 
-constexpr std::array<Setting, 25> kSettings = {{
+constexpr std::array<Setting, 26> kSettings = {{
     {"app.id", ValueType::kString, "a string of digits",
      [](std::string_view text, Config& config) { return assign_if(is_digits(text), text, config.app.id); }},
     {kRotationEndKey, ValueType::kTime, kRotationEndExpected,
@@ -250,6 +250,13 @@ constexpr std::array<Setting, 25> kSettings = {{
        unsigned seconds = 0;
        if (!assign_count(text, 3600u, seconds)) return false;
        config.webhooks.lease = std::chrono::seconds(seconds);
+       return true;
+     }},
+    {"webhooks.dedupe_retention_hours", ValueType::kInteger, "an integer 72-8760",
+     [](std::string_view text, Config& config) {
+       unsigned hours = 0;
+       if (!assign_number(text, 8760u, hours) || hours < 72) return false;
+       config.webhooks.dedupe_retention = std::chrono::hours(hours);
        return true;
      }},
     {"bot.community_budget", ValueType::kInteger, "an integer 1-100000",

@@ -85,17 +85,16 @@ std::string inbox_insert_sql(std::size_t rows) {
 // The row-identity column an engine deletes batches by.
 std::string_view row_identity(Dialect dialect) { return dialect == Dialect::kSqlite ? "rowid" : "ctid"; }
 
-// Returns the statement deleting at most $2 rows of `table` whose `column` is $1.
-std::string batch_delete_sql(Dialect dialect, std::string_view table, std::string_view column) {
+// Returns the statement deleting at most $2 rows of `table` that match `condition` (of $1).
+std::string batch_delete_sql(Dialect dialect, std::string_view table, std::string_view condition) {
   const std::string t(table);
-  const std::string c(column);
+  const std::string c(condition);
   const std::string row(row_identity(dialect));
   if (dialect == Dialect::kSqlite) {
-    return "DELETE FROM " + t + " WHERE " + row + " IN (SELECT " + row + " FROM " + t + " WHERE " + c +
-           " = $1 LIMIT $2)";
+    return "DELETE FROM " + t + " WHERE " + row + " IN (SELECT " + row + " FROM " + t + " WHERE " + c + " LIMIT $2)";
   }
   return "DELETE FROM " + t + " WHERE " + row + " = ANY(ARRAY(SELECT " + row + " FROM " + t + " WHERE " + c +
-         " = $1 LIMIT $2))";
+         " LIMIT $2))";
 }
 
 // Advisory locks that serialise claimers of one queue across PostgreSQL sessions (SQLite's writer
@@ -842,7 +841,7 @@ Result<PurgeJob> Store::load_purge_job(Transaction& tx, std::int64_t job_id) {
 
 Result<std::int64_t> Store::purge_table(std::int64_t job_id, std::string_view community_id, std::string_view table,
                                         std::string_view column) {
-  const std::string sql = batch_delete_sql(database_->dialect(), table, column);
+  const std::string sql = batch_delete_sql(database_->dialect(), table, std::string(column) + " = $1");
   std::int64_t total = 0;
   for (;;) {
     Result<std::int64_t> deleted = transact_value(*database_, [&](Transaction& tx) -> Result<std::int64_t> {
@@ -1107,6 +1106,22 @@ Result<OAuthState> Store::take_oauth_state(const Secret& state, const Secret& se
   }
   return OAuthState{.session_hash = row.text(0), .return_to = row.text(1), .created_at = from_ms(row.integer(2)),
                     .expires_at = from_ms(row.integer(3))};
+}
+
+Result<std::int64_t> Store::forget_handled_events(std::chrono::hours retention) {
+  // A handled row's next_attempt_at is no earlier than its arrival on the queue clock, and the
+  // inbox_ready index orders by (state, next_attempt_at): each batch is an index range.
+  const std::string sql = batch_delete_sql(database_->dialect(), "inbox", "state = 'done' AND next_attempt_at < $1");
+  const std::int64_t cutoff = queue_time_ms(clock_.now() - retention);
+  std::int64_t total = 0;
+  for (;;) {
+    Result<std::int64_t> deleted = transact_value(*database_, [&](Transaction& tx) -> Result<std::int64_t> {
+      return tx.execute(sql, {cutoff, options_.purge_batch_rows});
+    });
+    if (!deleted) return deleted.error().with_context("forgetting handled events");
+    total += *deleted;
+    if (*deleted < options_.purge_batch_rows) return total;
+  }
 }
 
 Result<std::int64_t> Store::prune_expired() {

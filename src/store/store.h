@@ -191,6 +191,10 @@ class Store {
   // Consumes `state` (a second take finds nothing): kNotFound when unknown or already taken,
   // kExpired when too old, kPermissionDenied when another session created it.
   Result<OAuthState> take_oauth_state(const Secret& state, const Secret& session_id);
+  // Deletes the handled (done) inbox events that arrived more than `retention` ago, in batches of
+  // purge_batch_rows, and returns how many: a redelivery of one of them is then stored anew.
+  // Pending events and dead letters' events are kept.
+  Result<std::int64_t> forget_handled_events(std::chrono::hours retention);
   // Deletes expired sessions and OAuth states, destroys the sealed tokens of pending installs past
   // their deadline and forgets those past their tombstone period; returns how many rows it changed.
   Result<std::int64_t> prune_expired();

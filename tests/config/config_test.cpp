@@ -61,6 +61,7 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(config->store.sqlite_path, "wik.db");
   EXPECT_TRUE(config->store.postgres_url.empty());
   EXPECT_EQ(config->webhooks.lease, std::chrono::seconds(60));
+  EXPECT_EQ(config->webhooks.dedupe_retention, std::chrono::hours(72));
   EXPECT_EQ(config->bot.community_budget, 300u);
   EXPECT_EQ(config->bot.budget_window, std::chrono::seconds(60));
   EXPECT_EQ(config->bot.thread_spacing, std::chrono::milliseconds(500));
@@ -109,6 +110,7 @@ dispatch_store_threads = 4
 dispatch_batch = 1000
 dispatch_per_community = 100
 lease_seconds = 5
+dedupe_retention_hours = 168
 
 [bot]
 community_budget = 1000
@@ -144,6 +146,7 @@ format = "json"
   EXPECT_EQ(config->webhooks.dispatch_batch, 1000u);
   EXPECT_EQ(config->webhooks.dispatch_per_community, 100u);
   EXPECT_EQ(config->webhooks.lease, std::chrono::seconds(5));
+  EXPECT_EQ(config->webhooks.dedupe_retention, std::chrono::hours(168));
   EXPECT_EQ(config->bot.community_budget, 1000u);
   EXPECT_EQ(config->bot.budget_window, std::chrono::hours(1));
   EXPECT_EQ(config->bot.thread_spacing, std::chrono::milliseconds(0)) << "0 turns the spacing off";
@@ -403,6 +406,8 @@ INSTANTIATE_TEST_SUITE_P(
                  {R"(webhooks.lease_seconds: expected an integer 1-3600, got "3601" (from WIK_WEBHOOKS_LEASE_SECONDS))"}},
         Rejected{"LeaseAsADuration", "[webhooks]\nlease_seconds = \"60s\"\n", {}, {},
                  {"webhooks.lease_seconds: expected an integer 1-3600, got a string"}},
+        Rejected{"DedupeRetentionBelowTwiceTheRetryHorizon", "[webhooks]\ndedupe_retention_hours = 36\n", {}, {},
+                 {R"(webhooks.dedupe_retention_hours: expected an integer 72-8760, got "36" (from @DIR@/wik.toml:2))"}},
         Rejected{"NoCommunityBudget", "[bot]\ncommunity_budget = 0\n", {}, {},
                  {R"(bot.community_budget: expected an integer 1-100000, got "0" (from @DIR@/wik.toml:2))"}},
         Rejected{"CommunityBudgetTooLarge", "", {{"WIK_BOT_COMMUNITY_BUDGET", "100001"}}, {},

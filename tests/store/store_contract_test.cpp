@@ -396,6 +396,24 @@ TYPED_TEST(StoreContractTest, ClaimsKeepPerCommunityOrder) {
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE state = 'done' AND payload_sealed = ''"), 1);
 }
 
+TYPED_TEST(StoreContractTest, HandledEventsAreForgottenOnlyPastTheRetention) {
+  CommunityScope a = this->install("61");
+  for (const char* key : {"done", "failing", "waiting"}) ASSERT_THAT(a.insert_inbox_event(event(key)), IsOk());
+  std::vector<ClaimedEvent> claimed = this->store_->claim_inbox_events("w", 2, 30s, 2).value();
+  ASSERT_THAT(claimed, SizeIs(2));
+  ASSERT_THAT(this->store_->complete_inbox_event(claimed[0]), IsOk());
+  ASSERT_THAT(this->store_->fail_inbox_event(claimed[1], "handler failed", std::nullopt), IsOk());  // a dead letter
+
+  this->clock_.advance(72h - 1s);
+  EXPECT_EQ(this->store_->forget_handled_events(72h).value(), 0);
+  EXPECT_EQ(a.insert_inbox_event(event("done")).value(), InsertOutcome::kDuplicate) << "still within the window";
+  this->clock_.advance(2s);
+  EXPECT_EQ(this->store_->forget_handled_events(72h).value(), 1);
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE community_id = '61'"), 2) << "the pending and the dead stay";
+  EXPECT_THAT(a.dead_letters().value(), SizeIs(1));
+  EXPECT_EQ(a.insert_inbox_event(event("done")).value(), InsertOutcome::kStored) << "past the window it is new";
+}
+
 TYPED_TEST(StoreContractTest, ClaimsRunsOfEachCommunityFromItsOldestOnly) {
   CommunityScope a = this->install("1");
   CommunityScope b = this->install("2");
