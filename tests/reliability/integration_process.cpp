@@ -1,8 +1,6 @@
 #include "reliability/integration_process.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +9,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/command.h"
 
 namespace wik::testing {
 namespace {
@@ -47,32 +47,14 @@ std::string IntegrationProcess::latest_log() const { return lives_ == 0 ? std::s
 Result<std::uint16_t> IntegrationProcess::start(std::chrono::milliseconds timeout) {
   ++lives_;
   const std::string log = log_of(lives_).string();
-  std::string program = program_.string();
   std::vector<std::string> environment = environment_;
   environment.push_back("WIK_CONFIG=" + config_.string());
   if (port_ != 0) environment.push_back("WIK_SERVER_PORT=" + std::to_string(port_));
-  std::vector<char*> envp;
-  for (std::string& variable : environment) envp.push_back(variable.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> arguments = arguments_;
-  std::vector<char*> argv = {program.data()};
-  for (std::string& argument : arguments) argv.push_back(argument.data());
-  argv.push_back(nullptr);
-
-  // Between fork and exec the child calls only async-signal-safe functions: the test has threads.
-  const pid_t pid = ::fork();
-  if (pid < 0) return Error(ErrorCode::kUnavailable, "cannot fork the crash integration");
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || in < 0) ::_exit(127);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
+  std::vector<std::string> arguments = {program_.string()};
+  arguments.insert(arguments.end(), arguments_.begin(), arguments_.end());
+  Result<pid_t> spawned = spawn_logged(std::move(arguments), std::move(environment), log);
+  if (!spawned) return spawned.error();
+  const pid_t pid = *spawned;
   pid_ = pid;
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -1,10 +1,8 @@
 #include "support/nginx_server.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +13,8 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+
+#include "support/command.h"
 
 namespace wik::testing {
 namespace {
@@ -127,25 +127,10 @@ Result<std::unique_ptr<NginxServer>> NginxServer::start(const NginxOptions& opti
   std::string prefix = server->dir_.path().string();
   std::string conf_path = conf.string();
   std::string error_log = (server->dir_.path() / "error.log").string();
-  std::vector<std::string> arguments = {binary, "-p", prefix, "-c", conf_path, "-e", error_log, "-g", "daemon off;"};
-  std::vector<char*> argv;
-  for (std::string& argument : arguments) argv.push_back(argument.data());
-  argv.push_back(nullptr);
-
-  // Between fork and exec the child calls only async-signal-safe functions: the test has threads.
-  const pid_t pid = ::fork();
-  if (pid < 0) return Error(ErrorCode::kUnavailable, "cannot fork nginx");
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || in < 0) ::_exit(127);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  Result<pid_t> spawned = spawn_logged({binary, "-p", prefix, "-c", conf_path, "-e", error_log, "-g", "daemon off;"},
+                                       std::nullopt, log);
+  if (!spawned) return spawned.error();
+  const pid_t pid = *spawned;
   server->pid_ = pid;
 
   const auto what_nginx_said = [&server, &log] { return read_all(log) + read_all(server->dir_.path() / "error.log"); };
