@@ -12,6 +12,7 @@
 
 #include <wik/result.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -27,6 +28,10 @@
 namespace wik::store {
 
 enum class Dialect { kSqlite, kPostgres };
+
+// Statements one connection keeps prepared (by SQL text); others are prepared for each run, so the
+// memory a connection's statements take (client and server side) stays bounded.
+inline constexpr std::size_t kMaxPreparedStatements = 256;
 
 // A statement parameter. Text is borrowed for the duration of the call.
 using SqlValue = std::variant<std::nullptr_t, std::int64_t, std::string_view>;

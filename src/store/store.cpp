@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <iterator>
 #include <map>
 #include <set>
@@ -54,17 +55,40 @@ bool is_valid_community_id(std::string_view id) {
          std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 127; });
 }
 
-// Inbox rows one INSERT statement writes: a group commit of more uses several statements.
-constexpr std::size_t kInboxRowsPerStatement = 64;
+// Statements whose text grows with the rows or ids they carry are only built in power-of-two
+// sizes, so that an engine's statement cache (and each PostgreSQL session's prepared statements)
+// holds a few of each shape rather than one per batch size ever seen: with every size from 1 to
+// 500, SQLite's cached statements grew by megabytes whenever a burst brought sizes not seen
+// before (docs/storage.md).
 
+// Inbox rows one INSERT statement writes at most: a group commit of more uses several statements.
+constexpr std::size_t kInboxRowsPerStatement = 64;
 // Ids one statement names at most (well under SQLite's and libpq's parameter limits).
-constexpr std::size_t kIdsPerStatement = 500;
+constexpr std::size_t kIdsPerStatement = 512;
+static_assert(std::has_single_bit(kInboxRowsPerStatement) && std::has_single_bit(kIdsPerStatement));
+
+// Returns how many of `remaining` rows the next statement carries: the largest power of two that
+// is at most both `remaining` (> 0) and `most` (a power of two).
+std::size_t next_statement_rows(std::size_t remaining, std::size_t most) {
+  return std::bit_floor(std::min(remaining, most));
+}
 
 // Returns "$first, $first+1, …", `count` parameters.
 std::string parameter_list(std::size_t first, std::size_t count) {
   std::string list;
   for (std::size_t i = 0; i < count; ++i) list += (i == 0 ? "$" : ", $") + std::to_string(first + i);
   return list;
+}
+
+// Appends `ids` (1 to kIdsPerStatement of them) to `params`, repeating the last one up to the next
+// power of two (an id an IN list names twice still matches its row once), and returns their
+// parameter list, to be spliced into "id IN (…)".
+std::string append_ids(std::vector<SqlValue>& params, std::span<const std::int64_t> ids) {
+  const std::size_t first = params.size() + 1;
+  const std::size_t count = std::bit_ceil(ids.size());
+  params.insert(params.end(), ids.begin(), ids.end());
+  params.insert(params.end(), count - ids.size(), ids.back());
+  return parameter_list(first, count);
 }
 
 // Returns the INSERT of `rows` inbox events; parameters: $1 the time received, $2 the same time on
@@ -191,14 +215,17 @@ Result<Rows> claim_rows(Transaction& tx, Dialect dialect, const ClaimQuery& quer
   // SELECT; SQLite's writer lock rules that out.
   const std::string recheck =
       dialect == Dialect::kPostgres && !query.pending.empty() ? " AND " + std::string(query.pending) : "";
+  std::vector<std::int64_t> claimable;
+  claimable.reserve(ids->size());
+  for (const Row& row : *ids) claimable.push_back(row.integer(0));
   Rows claimed;
-  for (std::size_t first = 0; first < ids->size(); first += kIdsPerStatement) {
-    const std::size_t count = std::min(kIdsPerStatement, ids->size() - first);
+  for (std::size_t first = 0; first < claimable.size(); first += kIdsPerStatement) {
+    const std::size_t count = std::min(kIdsPerStatement, claimable.size() - first);
     std::vector<SqlValue> params(lease_values.begin(), lease_values.end());
-    for (std::size_t i = first; i < first + count; ++i) params.emplace_back((*ids)[i].integer(0));
+    const std::string id_list = append_ids(params, std::span(claimable).subspan(first, count));
     Result<Rows> leased = tx.query_values("UPDATE " + std::string(query.table) + " SET " + std::string(query.lease) +
-                                              " WHERE id IN (" + parameter_list(lease_values.size() + 1, count) + ")" +
-                                              recheck + " RETURNING " + std::string(query.returning),
+                                              " WHERE id IN (" + id_list + ")" + recheck + " RETURNING " +
+                                              std::string(query.returning),
                                           params);
     if (!leased) return leased.error();
     claimed.insert(claimed.end(), std::make_move_iterator(leased->begin()), std::make_move_iterator(leased->end()));
@@ -464,9 +491,10 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
         to_insert.push_back(i);
       }
     }
-    for (std::size_t first = 0; first < to_insert.size(); first += kInboxRowsPerStatement) {
-      const std::span<const std::size_t> chunk =
-          std::span(to_insert).subspan(first, std::min(kInboxRowsPerStatement, to_insert.size() - first));
+    for (std::size_t first = 0; first < to_insert.size();) {
+      const std::span<const std::size_t> chunk = std::span(to_insert).subspan(
+          first, next_statement_rows(to_insert.size() - first, kInboxRowsPerStatement));
+      first += chunk.size();
       std::vector<SqlValue> params{now, due};
       for (const std::size_t i : chunk) {
         params.insert(params.end(),
@@ -599,10 +627,8 @@ Result<std::vector<CompletionOutcome>> Store::complete_inbox_events(std::span<co
       for (std::size_t first = 0; first < ids.size(); first += kIdsPerStatement) {
         const std::size_t count = std::min(kIdsPerStatement, ids.size() - first);
         std::vector<SqlValue> params{token};
-        params.insert(params.end(), ids.begin() + static_cast<std::ptrdiff_t>(first),
-                      ids.begin() + static_cast<std::ptrdiff_t>(first + count));
-        Result<Rows> updated =
-            tx.query_values(std::string(kMarkDone) + parameter_list(2, count) + ") RETURNING id", params);
+        const std::string id_list = append_ids(params, std::span(ids).subspan(first, count));
+        Result<Rows> updated = tx.query_values(std::string(kMarkDone) + id_list + ") RETURNING id", params);
         if (!updated) return updated.error();
         for (const Row& row : *updated) done.emplace(token, row.integer(0));
       }

@@ -38,6 +38,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -178,11 +179,13 @@ class WebhookClient {
 
 LedgerEntry ledger_entry(const SoakEvent& event) { return {.community_id = event.community_id, .mid = event.key}; }
 
-// Returns the resident set of process `pid` in KiB (VmRSS in /proc/<pid>/status), or 0 when unreadable.
-std::int64_t resident_kib(pid_t pid) {
+// Returns the figure `field` (such as "VmRSS:", the resident set, or "RssAnon:", its anonymous part:
+// heap and stacks, no file mappings) of process `pid` in KiB from /proc/<pid>/status, or 0 when
+// unreadable.
+std::int64_t resident_kib(pid_t pid, std::string_view field = "VmRSS:") {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("VmRSS:")) return std::stoll(line.substr(6));
+    if (line.starts_with(field)) return std::stoll(line.substr(field.size()));
   }
   return 0;
 }
@@ -464,7 +467,7 @@ TEST(H10Soak, MemoryAndLatencyStayFlatAtHalfTheMaximumRate) {
   std::jthread load([&] { run_open_loop(record, *port, app_secret, rate, start, until, interval); });
   std::vector<double> p50s, p99s;
   std::vector<std::int64_t> rss_kib;
-  std::vector<double> rss_mib;
+  std::vector<double> rss_mib, anonymous_mib;
   for (std::size_t i = 0; i < intervals; ++i) {
     std::this_thread::sleep_until(start + interval * i + interval / 2);
     EXPECT_THAT(churn.install(), IsOk());
@@ -478,9 +481,10 @@ TEST(H10Soak, MemoryAndLatencyStayFlatAtHalfTheMaximumRate) {
     p99s.push_back(quantile(latencies, 0.99));
     rss_kib.push_back(resident_kib(integration.pid()));
     rss_mib.push_back(mebibytes(rss_kib.back()));
-    std::printf("H10 interval %zu/%zu: requests=%zu, p50=%s ms, p99=%s ms, RSS=%s MiB, backlog=%lld\n", i + 1,
-                intervals, latencies.size(), fixed(p50s.back()).c_str(), fixed(p99s.back()).c_str(),
-                fixed(rss_mib.back()).c_str(),
+    anonymous_mib.push_back(mebibytes(resident_kib(integration.pid(), "RssAnon:")));
+    std::printf("H10 interval %zu/%zu: requests=%zu, p50=%s ms, p99=%s ms, RSS=%s MiB (anonymous %s), backlog=%lld\n",
+                i + 1, intervals, latencies.size(), fixed(p50s.back()).c_str(), fixed(p99s.back()).c_str(),
+                fixed(rss_mib.back()).c_str(), fixed(anonymous_mib.back()).c_str(),
                 static_cast<long long>(backlog(**kit_store)));
     std::fflush(stdout);
   }
@@ -510,8 +514,8 @@ TEST(H10Soak, MemoryAndLatencyStayFlatAtHalfTheMaximumRate) {
               fixed(p99_trend, 2).c_str(), report.sent, attempts.requests, attempts.rejected, attempts.unanswered,
               report.lost, report.duplicated, churn.installs(), churn.uninstalls(),
               static_cast<long long>(inbox->pending));
-  std::printf("H10 RSS per minute (MiB): %s, after the drain %s\n", bracketed(rss_mib).c_str(),
-              fixed(mebibytes(final_rss_kib)).c_str());
+  std::printf("H10 RSS per minute (MiB): %s, after the drain %s; of it anonymous (heap, stacks): %s\n",
+              bracketed(rss_mib).c_str(), fixed(mebibytes(final_rss_kib)).c_str(), bracketed(anonymous_mib).c_str());
   std::fflush(stdout);
 
   EXPECT_GT(report.sent, 0u);

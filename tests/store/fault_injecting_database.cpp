@@ -17,11 +17,11 @@ class FaultInjectingDatabase::FaultingTransaction final : public Transaction {
 
   // wik::store::Transaction
   Result<Rows> query_values(std::string_view sql, std::span<const SqlValue> params) override {
-    if (plan_.next_fails()) return injected("statement");
+    if (plan_.next_statement_fails(sql)) return injected("statement");
     return inner_.query_values(sql, params);
   }
   Result<std::int64_t> execute_values(std::string_view sql, std::span<const SqlValue> params) override {
-    if (plan_.next_fails()) return injected("statement");
+    if (plan_.next_statement_fails(sql)) return injected("statement");
     return inner_.execute_values(sql, params);
   }
   Result<void> execute_script(std::string_view sql) override {
@@ -41,6 +41,19 @@ bool FaultPlan::next_fails() {
     if (fault_ == Fault::kKillProcess) ::raise(SIGKILL);
   }
   return fails;
+}
+
+bool FaultPlan::next_statement_fails(std::string_view sql) {
+  {
+    const std::lock_guard lock(texts_mutex_);
+    if (!texts_.contains(sql)) texts_.emplace(sql);
+  }
+  return next_fails();
+}
+
+std::set<std::string, std::less<>> FaultPlan::statement_texts() const {
+  const std::lock_guard lock(texts_mutex_);
+  return texts_;
 }
 
 Result<void> FaultInjectingDatabase::transact(const std::function<Result<void>(Transaction&)>& work) {

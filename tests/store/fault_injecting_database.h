@@ -7,15 +7,21 @@
 // reports the failure (kAfterCommit: the caller cannot tell whether it was stored, as after a lost
 // connection). kKillProcess instead kills the whole process with SIGKILL at that operation: a crash
 // at an exact point, for tests that fork a child to die there. One plan can span several wrappers,
-// so a scenario that reopens its store keeps counting. The wrapper owns the real engine and borrows
-// the plan. Thread-safe.
+// so a scenario that reopens its store keeps counting. The plan also keeps the distinct SQL texts
+// of the statements it counted (statement_texts()), for tests of what the store sends. The wrapper
+// owns the real engine and borrows the plan. Thread-safe.
 #pragma once
 
 #include "store/database.h"
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
 
 namespace wik::store::testing {
 
@@ -28,6 +34,10 @@ class FaultPlan {
 
   // Counts one operation and returns true when it is the one to fail (or kills the process).
   bool next_fails();
+  // Counts one statement, as next_fails(), and keeps its text.
+  bool next_statement_fails(std::string_view sql);
+  // Returns the distinct texts of the statements counted so far.
+  std::set<std::string, std::less<>> statement_texts() const;
   // Returns true once the planned fault has fired.
   bool fired() const noexcept { return fired_.load(); }
   Fault fault() const noexcept { return fault_; }
@@ -37,6 +47,8 @@ class FaultPlan {
   const Fault fault_;
   std::atomic<std::int64_t> count_{0};
   std::atomic<bool> fired_{false};
+  mutable std::mutex texts_mutex_;
+  std::set<std::string, std::less<>> texts_;  // guarded by texts_mutex_
 };
 
 class FaultInjectingDatabase final : public Database {

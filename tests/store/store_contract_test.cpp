@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "store/fault_injecting_database.h"
 #include "store/migrations.h"
 #include "store/store_test_fixture.h"
 
@@ -361,6 +362,58 @@ TYPED_TEST(StoreContractTest, StoresTheEventsOfOneDeliveryTogether) {
   EXPECT_THAT(outcomes[702], HasError(ErrorCode::kNotFound));
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox", {}), 701);
   EXPECT_THAT(this->store_->insert_inbox_events({}), IsEmpty());
+}
+
+TYPED_TEST(StoreContractTest, BatchesOfEverySizeUseAFewStatementTexts) {
+  // A statement's text grows with the rows or ids it carries; the store builds them in power-of-two
+  // sizes only, so that an engine caches a few of each shape (not one per batch size ever seen) and
+  // every batch still stores, claims and completes exactly its own events.
+  this->install("1");
+  FaultPlan plan(0, Fault::kBeforeCommit);
+  Result<std::unique_ptr<Database>> database = this->engine_.open();
+  ASSERT_THAT(database, IsOk());
+  Result<std::unique_ptr<Store>> store =
+      Store::open(std::make_unique<FaultInjectingDatabase>(std::move(*database), plan), this->ring_, this->clock_,
+                  test_options());
+  ASSERT_THAT(store, IsOk());
+  CommunityScope community = (*store)->community("1").value();
+  constexpr std::size_t kLargest = 130;  // past 64 rows an INSERT and 128 ids an IN list
+  std::size_t sent = 0;
+  for (std::size_t size = 1; size <= kLargest; ++size) {
+    std::vector<ScopedInboxEvent> delivery;
+    for (std::size_t i = 0; i < size; ++i) delivery.push_back({&community, event("e" + std::to_string(sent++))});
+    for (const Result<InsertOutcome>& outcome : (*store)->insert_inbox_events(delivery)) {
+      ASSERT_THAT(outcome, IsOk());
+      EXPECT_EQ(*outcome, InsertOutcome::kStored);
+    }
+  }
+  std::size_t handled = 0;
+  for (std::size_t size = 1; size <= kLargest; ++size) {
+    Result<std::vector<ClaimedEvent>> claimed = (*store)->claim_inbox_events("w", size, 30s, kLargest);
+    ASSERT_THAT(claimed, IsOk());
+    ASSERT_THAT(*claimed, SizeIs(size));
+    std::vector<InboxCompletion> completions;
+    for (const ClaimedEvent& claim : *claimed) {
+      EXPECT_EQ(claim.dedupe_key, "e" + std::to_string(handled++));  // each once, oldest first
+      completions.push_back({.event = claim, .replies = {}});
+    }
+    Result<std::vector<CompletionOutcome>> outcomes = (*store)->complete_inbox_events(completions);
+    ASSERT_THAT(outcomes, IsOk());
+    for (const CompletionOutcome& outcome : *outcomes) EXPECT_TRUE(outcome.completed);
+  }
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE state = 'pending'", {}),
+            static_cast<std::int64_t>(sent - handled));
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox WHERE state = 'done'", {}), static_cast<std::int64_t>(handled));
+
+  std::map<std::string, std::size_t> texts_of_shape;
+  for (const std::string& text : plan.statement_texts()) {
+    if (text.starts_with("INSERT INTO inbox ")) ++texts_of_shape["insert"];
+    if (text.starts_with("UPDATE inbox SET state = 'done'")) ++texts_of_shape["complete"];
+    if (text.starts_with("UPDATE inbox SET claimed_by = $1")) ++texts_of_shape["lease"];
+  }
+  EXPECT_EQ(texts_of_shape["insert"], 7U);     // 1, 2, 4, …, 64 rows
+  EXPECT_EQ(texts_of_shape["complete"], 9U);  // 1, 2, 4, …, 256 ids (130 padded to 256)
+  EXPECT_EQ(texts_of_shape["lease"], 9U);
 }
 
 TYPED_TEST(StoreContractTest, RefusesEventsOfCommunitiesWithoutAKey) {

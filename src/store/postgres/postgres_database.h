@@ -35,9 +35,6 @@ struct PostgresOptions {
   std::size_t pool_size = 4;  // REQUIRES: > 0
 };
 
-// Statements one pooled connection keeps prepared; others run unnamed (parsed and planned each time).
-inline constexpr std::size_t kMaxPreparedStatements = 256;
-
 class PostgresDatabase final : public Database {
  public:
   // Connects once to check the settings: kUnavailable when the server cannot be reached.

@@ -57,7 +57,8 @@ class SqliteDatabase::SqliteTransaction final : public Transaction {
 
   // wik::store::Transaction
   Result<Rows> query_values(std::string_view sql, std::span<const SqlValue> params) override {
-    Result<sqlite3_stmt*> statement = database_.prepare(sql, params);
+    Statement one_use;
+    Result<sqlite3_stmt*> statement = database_.prepare(sql, params, one_use);
     if (!statement) return statement.error();
     Rows rows;
     for (;;) {
@@ -164,17 +165,26 @@ Result<ReclaimReport> SqliteDatabase::reclaim_space(std::span<const ReclaimTarge
   return ReclaimReport{.complete = true, .steps = "wal_checkpoint(TRUNCATE)"};
 }
 
-Result<sqlite3_stmt*> SqliteDatabase::prepare(std::string_view sql, std::span<const SqlValue> params) {
+Result<sqlite3_stmt*> SqliteDatabase::prepare(std::string_view sql, std::span<const SqlValue> params,
+                                              Statement& one_use) {
   std::string text = with_sqlite_parameters(sql);
-  auto cached = statements_.find(text);
-  if (cached == statements_.end()) {
-    sqlite3_stmt* raw = nullptr;
+  sqlite3_stmt* statement = nullptr;
+  if (auto cached = statements_.find(text); cached != statements_.end()) {
+    statement = cached->second.get();
+  } else {
+    const bool keep = statements_.size() < kMaxPreparedStatements;
     const int code = sqlite3_prepare_v3(connection_, text.c_str(), static_cast<int>(text.size()),
-                                        SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-    if (code != SQLITE_OK) return error_of(code, "prepare");
-    cached = statements_.emplace(std::move(text), Statement(raw)).first;
+                                        keep ? SQLITE_PREPARE_PERSISTENT : 0, &statement, nullptr);
+    if (code != SQLITE_OK) {
+      sqlite3_finalize(statement);
+      return error_of(code, "prepare");
+    }
+    if (keep) {
+      statements_.emplace(std::move(text), Statement(statement));
+    } else {
+      one_use.reset(statement);
+    }
   }
-  sqlite3_stmt* statement = cached->second.get();
   sqlite3_reset(statement);
   sqlite3_clear_bindings(statement);
   for (std::size_t i = 0; i < params.size(); ++i) {

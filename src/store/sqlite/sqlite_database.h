@@ -7,7 +7,9 @@
 // starts with BEGIN IMMEDIATE so that several processes sharing the file queue for the write lock
 // (up to busy_timeout) instead of failing half-way. Threads get the connection in arrival order
 // (a ticket lock), so a long series of short transactions, such as a purge's batches, cannot
-// starve other writers. Prepared statements are cached per SQL text. Thread-safe.
+// starve other writers. Prepared statements are cached per SQL text, up to kMaxPreparedStatements
+// (database.h); beyond them a statement is prepared for each run, so the cache's memory stays
+// bounded whatever SQL text an integration builds. Thread-safe.
 #pragma once
 
 #include <wik/result.h>
@@ -64,8 +66,10 @@ class SqliteDatabase final : public Database {
 
   explicit SqliteDatabase(sqlite3* connection) : connection_(connection) {}
   Result<void> run_plain(const char* sql);
-  // Returns the cached statement for `sql` ($n parameters), reset and with `params` bound.
-  Result<sqlite3_stmt*> prepare(std::string_view sql, std::span<const SqlValue> params);
+  // Returns the statement for `sql` ($n parameters), reset and with `params` bound: the cached one,
+  // prepared and cached on its first run while fewer than kMaxPreparedStatements are; beyond them,
+  // one prepared for this run alone, owned by `one_use` (which the caller keeps until done).
+  Result<sqlite3_stmt*> prepare(std::string_view sql, std::span<const SqlValue> params, Statement& one_use);
   Error error_of(int code, std::string_view what) const;
 
   // One transaction at a time on the one connection, in arrival order.
