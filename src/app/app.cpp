@@ -21,6 +21,7 @@
 #include "app/events.h"
 #include "app/graph_access.h"
 #include "app/link_previews.h"
+#include "app/process_memory.h"
 #include "http/offload.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -289,6 +290,7 @@ asio::awaitable<Result<void>> App::Impl::send_reply(const store::OutboxMessage& 
 }
 
 Result<void> App::Impl::start() {
+  app::limit_malloc_arenas();  // before the threads below
   if (auto checked = check_config(config_); !checked.ok()) return checked;
   log::init_logging(config_.log);
   log::register_config_secrets(config_);
@@ -420,6 +422,8 @@ Result<void> App::Impl::start() {
       if (auto forgot = store_->forget_handled_events(config_.webhooks.dedupe_retention); !forgot.ok()) {
         spdlog::error("forgetting handled events: {}", forgot.error().reason());
       }
+      // What a burst (a large batch, a purge) freed, so the resident set follows the memory in use.
+      app::release_free_memory();
       lock.lock();
       purge_wake_.wait_for(lock, kPurgeInterval, [this] { return stopping_; });
     }
