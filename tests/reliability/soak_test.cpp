@@ -190,8 +190,7 @@ struct Resident {
 };
 
 // Reads process `pid`'s resident memory from /proc/<pid>/smaps_rollup, which the kernel counts by
-// walking the page tables (the counters of /proc/<pid>/status can lag by a MiB); zeros when
-// unreadable.
+// walking the page tables at the time of reading; zeros when unreadable.
 Resident resident_memory(pid_t pid) {
   Resident resident;
   std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
