@@ -2,25 +2,17 @@
 #include <gtest/gtest.h>
 
 #include "app/process_memory.h"
+#include "support/resident_memory.h"
+
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <string>
 #include <vector>
 
 namespace wik::app {
 namespace {
-
-// Returns this process's anonymous resident memory (heap and stacks) in KiB, from /proc/self/status.
-std::int64_t anonymous_resident_kib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("RssAnon:")) return std::stoll(line.substr(8));
-  }
-  return -1;
-}
 
 TEST(ProcessMemoryTest, HeapPagesFreedByABurstLeaveTheResidentSet) {
 #if defined(__SANITIZE_ADDRESS__)
@@ -37,9 +29,9 @@ TEST(ProcessMemoryTest, HeapPagesFreedByABurstLeaveTheResidentSet) {
     std::memset(blocks.back(), 0x5a, kBlock);
   }
   for (std::size_t i = 0; i + 1 < kBlocks; ++i) std::free(blocks[i]);
-  const std::int64_t before = anonymous_resident_kib();
+  const std::int64_t before = wik::testing::resident_memory(::getpid()).anonymous_kib;
   release_free_memory();
-  const std::int64_t after = anonymous_resident_kib();
+  const std::int64_t after = wik::testing::resident_memory(::getpid()).anonymous_kib;
   std::free(blocks.back());
   ASSERT_GT(before, 0);
   EXPECT_GT(before - after, 16 * 1024) << "anonymous RSS before " << before << " KiB, after " << after << " KiB";

@@ -36,7 +36,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -55,6 +54,7 @@
 #include "reliability/integration_process.h"
 #include "reliability/webhook_sender.h"
 #include "store/store.h"
+#include "support/resident_memory.h"
 #include "support/result_matchers.h"
 #include "support/temp_dir.h"
 
@@ -68,6 +68,8 @@ using wik::testing::CrashTestBed;
 using wik::testing::Engine;
 using wik::testing::HandledRow;
 using wik::testing::HistoryReport;
+using wik::testing::Resident;
+using wik::testing::resident_memory;
 using wik::testing::IntegrationProcess;
 using wik::testing::IsOk;
 using wik::testing::kCrashTestAppId;
@@ -181,25 +183,6 @@ class WebhookClient {
 };
 
 LedgerEntry ledger_entry(const SoakEvent& event) { return {.community_id = event.community_id, .mid = event.key}; }
-
-// The resident memory of a process, in KiB: all of it, and its anonymous part (heap, stacks; no
-// file mappings).
-struct Resident {
-  std::int64_t rss_kib = 0;
-  std::int64_t anonymous_kib = 0;
-};
-
-// Reads process `pid`'s resident memory from /proc/<pid>/smaps_rollup, which the kernel counts by
-// walking the page tables at the time of reading; zeros when unreadable.
-Resident resident_memory(pid_t pid) {
-  Resident resident;
-  std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  for (std::string line; std::getline(rollup, line);) {
-    if (line.starts_with("Rss:")) resident.rss_kib = std::stoll(line.substr(4));
-    if (line.starts_with("Anonymous:")) resident.anonymous_kib = std::stoll(line.substr(10));
-  }
-  return resident;
-}
 
 double mebibytes(std::int64_t kib) { return static_cast<double>(kib) / 1024; }
 
