@@ -29,12 +29,10 @@ int run_purge(const GlobalOptions& global, const PurgeOptions& options) {
     return 1;
   }
 
-  auto revoked = community->revoke_installation();
-  if (!revoked && revoked.error().code() != ErrorCode::kNotFound) return report(revoked.error(), "purge", 2);
-  std::printf("%s\n", revoked ? "install revoked" : "no install to revoke");
-  auto requested = community->request_purge(std::chrono::system_clock::now());
-  if (!requested) return report(requested.error(), "purge", 2);
-  auto job = opened->store->run_purge_job(requested->id);
+  auto uninstalled = community->uninstall("wik purge", std::chrono::system_clock::now());
+  if (!uninstalled) return report(uninstalled.error(), "purge", 2);
+  std::printf("%s\n", uninstalled->revoked ? "install revoked" : "no active install to revoke");
+  auto job = opened->store->run_purge_job(uninstalled->purge.id);
   if (!job) return report(job.error(), "purge", 2);
   for (const auto& [table, rows] : job->rows_deleted) {
     std::printf("%-24s %lld row(s) deleted\n", table.c_str(), static_cast<long long>(rows));

@@ -109,35 +109,21 @@ Result<DeauthOutcome> Deauthorizer::revoke(std::string_view community_id, const 
   if (!scope.ok()) return scope.error();
 
   DeauthOutcome outcome{.community_id = std::string(community_id)};
-  const auto ignore_stale = [&]() -> Result<DeauthOutcome> {
+  auto uninstalled =
+      scope->uninstall(notice.source, clock_.now() + options_.purge_deadline, notice.installed_before);
+  if (!uninstalled.ok() && uninstalled.error().code() == ErrorCode::kConflict) {
     outcome.result = DeauthResult::kStaleIgnored;
     const std::string detail = notice.source + ": predates the current installation";
     if (auto audited = scope->record_audit("deauthorization_ignored", detail); !audited.ok()) return audited.error();
     spdlog::warn("deauth: ignored an uninstall ({}) older than the current installation of community {}",
                  notice.source, community_id);
     return outcome;
-  };
-  auto installation = scope->installation();
-  if (installation.ok() && notice.installed_before && installation->installed_at >= *notice.installed_before) {
-    return ignore_stale();
   }
-  if (installation.ok() && installation->state == store::InstallState::kActive) {
-    if (auto audited = scope->record_audit("uninstall_noticed", notice.source); !audited.ok()) return audited.error();
-    // The revoke checks the installation's time again: a reinstall since the read above is kept.
-    auto revoked = scope->revoke_installation(notice.installed_before);
-    if (!revoked.ok() && revoked.error().code() == ErrorCode::kConflict) return ignore_stale();
-    if (!revoked.ok()) return revoked.error();
-    outcome.result = DeauthResult::kRevoked;
-  } else if (!installation.ok() && installation.error().code() != ErrorCode::kNotFound) {
-    return installation.error();
-  } else {
-    outcome.result = DeauthResult::kAlreadyRevoked;
-  }
-  auto job = scope->request_purge(clock_.now() + options_.purge_deadline);
-  if (!job.ok()) return job.error();
-  outcome.purge_job = job->id;
+  if (!uninstalled.ok()) return uninstalled.error();
+  outcome.result = uninstalled->revoked ? DeauthResult::kRevoked : DeauthResult::kAlreadyRevoked;
+  outcome.purge_job = uninstalled->purge.id;
   spdlog::info("deauth: community {} {} ({}), purge job {}", community_id, to_string(outcome.result), notice.source,
-               job->id);
+               uninstalled->purge.id);
   if (outcome.result == DeauthResult::kRevoked && revoked_) revoked_(outcome.community_id);
   return outcome;
 }

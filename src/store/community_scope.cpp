@@ -63,41 +63,55 @@ Error unusable_token(Transaction& tx, const CommunityId& community_id, const std
 // ---- Installation
 
 Result<Installation> CommunityScope::put_installation(InstallationInput input) {
-  Result<Rows> open_purges = transact_value(*store_->database_, [&](Transaction& tx) {
-    return tx.query("SELECT id FROM purge_jobs WHERE community_id = $1 ORDER BY id", {community_id_});
-  });
-  if (!open_purges) return open_purges.error();
-  for (const Row& job : *open_purges) {
-    if (Result<PurgeJob> purged = store_->run_purge_job(job.integer(0)); !purged) return purged.error();
+  // Rounds of "run the open purges, then install unless another was requested meanwhile".
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::int64_t now = store_->now_ms();
+    // The open purge jobs found; empty when the installation was stored.
+    Result<std::vector<std::int64_t>> open_purges =
+        transact_value(*store_->database_, [&](Transaction& tx) -> Result<std::vector<std::int64_t>> {
+          if (Result<void> locked = store_->lock_install_changes(tx, community_id_); !locked) return locked.error();
+          Result<Rows> jobs = tx.query("SELECT id FROM purge_jobs WHERE community_id = $1 ORDER BY id", {community_id_});
+          if (!jobs) return jobs.error();
+          std::vector<std::int64_t> ids;
+          for (const Row& job : *jobs) ids.push_back(job.integer(0));
+          if (!ids.empty()) return ids;
+          Result<Secret> key = store_->ensure_data_key(tx, community_id_);
+          if (!key) return key.error();
+          const std::string sealed =
+              seal_with_data_key(*key, SealPurpose::kAccessToken, community_id_, input.access_token.expose());
+          const std::optional<std::int64_t> installed_by = input.installed_by;
+          Result<std::int64_t> upserted = tx.execute(
+              "INSERT INTO installations (community_id, community_name, access_token_sealed, permissions, "
+              "installed_by, state, installed_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'active', $6, $6) "
+              "ON CONFLICT (community_id) DO UPDATE SET community_name = excluded.community_name, "
+              "access_token_sealed = excluded.access_token_sealed, permissions = excluded.permissions, "
+              "installed_by = excluded.installed_by, state = 'active', installed_at = excluded.installed_at, "
+              "updated_at = excluded.updated_at",
+              {community_id_, input.community_name, sealed, join_words(input.permissions),
+               installed_by ? SqlValue(*installed_by) : SqlValue(nullptr), now});
+          if (!upserted) return upserted.error();
+          if (Result<void> audited = store_->append_audit(tx, community_id_, "installed", ""); !audited) {
+            return audited.error();
+          }
+          return ids;
+        });
+    if (!open_purges) return open_purges.error();
+    if (open_purges->empty()) {
+      return Installation{.community_id = community_id_,
+                          .community_name = std::move(input.community_name),
+                          .access_token = std::move(input.access_token),
+                          .permissions = std::move(input.permissions),
+                          .installed_by = input.installed_by,
+                          .state = InstallState::kActive,
+                          .installed_at = from_ms(now),
+                          .updated_at = from_ms(now)};
+    }
+    for (const std::int64_t job : *open_purges) {
+      if (Result<PurgeJob> purged = store_->run_purge_job(job); !purged) return purged.error();
+    }
   }
-  const std::int64_t now = store_->now_ms();
-  Result<void> stored = store_->database_->transact([&](Transaction& tx) -> Result<void> {
-    Result<Secret> key = store_->ensure_data_key(tx, community_id_);
-    if (!key) return key.error();
-    const std::string sealed =
-        seal_with_data_key(*key, SealPurpose::kAccessToken, community_id_, input.access_token.expose());
-    const std::optional<std::int64_t> installed_by = input.installed_by;
-    Result<std::int64_t> upserted = tx.execute(
-        "INSERT INTO installations (community_id, community_name, access_token_sealed, permissions, installed_by, "
-        "state, installed_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'active', $6, $6) "
-        "ON CONFLICT (community_id) DO UPDATE SET community_name = excluded.community_name, "
-        "access_token_sealed = excluded.access_token_sealed, permissions = excluded.permissions, "
-        "installed_by = excluded.installed_by, state = 'active', installed_at = excluded.installed_at, "
-        "updated_at = excluded.updated_at",
-        {community_id_, input.community_name, sealed, join_words(input.permissions),
-         installed_by ? SqlValue(*installed_by) : SqlValue(nullptr), now});
-    if (!upserted) return upserted.error();
-    return store_->append_audit(tx, community_id_, "installed", "");
-  });
-  if (!stored) return stored.error();
-  return Installation{.community_id = community_id_,
-                      .community_name = std::move(input.community_name),
-                      .access_token = std::move(input.access_token),
-                      .permissions = std::move(input.permissions),
-                      .installed_by = input.installed_by,
-                      .state = InstallState::kActive,
-                      .installed_at = from_ms(now),
-                      .updated_at = from_ms(now)};
+  return Error(ErrorCode::kConflict, "the community's purge was requested again each time it finished");
 }
 
 Result<InstallState> CommunityScope::install_state() {
@@ -141,19 +155,51 @@ Result<Installation> CommunityScope::installation() {
 Result<void> CommunityScope::revoke_installation(std::optional<TimePoint> installed_before) {
   const std::int64_t before =
       installed_before ? to_ms(*installed_before) : std::numeric_limits<std::int64_t>::max();
-  return store_->database_->transact([&](Transaction& tx) -> Result<void> {
-    Result<std::int64_t> updated = tx.execute(
-        "UPDATE installations SET state = 'revoked', access_token_sealed = '', updated_at = $2 "
-        "WHERE community_id = $1 AND installed_at < $3",
-        {community_id_, store_->now_ms(), before});
-    if (!updated) return updated.error();
-    if (*updated == 0) {
-      Result<Rows> current = tx.query("SELECT 1 FROM installations WHERE community_id = $1", {community_id_});
-      if (!current) return current.error();
-      if (current->empty()) return Error(ErrorCode::kNotFound, "the community is not installed");
-      return Error(ErrorCode::kConflict, "the community was installed again after the uninstall");
+  return store_->database_->transact([&](Transaction& tx) { return revoke_in(tx, before); });
+}
+
+Result<void> CommunityScope::revoke_in(Transaction& tx, std::int64_t before) {
+  Result<std::int64_t> updated = tx.execute(
+      "UPDATE installations SET state = 'revoked', access_token_sealed = '', updated_at = $2 "
+      "WHERE community_id = $1 AND installed_at < $3",
+      {community_id_, store_->now_ms(), before});
+  if (!updated) return updated.error();
+  if (*updated == 0) {
+    Result<Rows> current = tx.query("SELECT 1 FROM installations WHERE community_id = $1", {community_id_});
+    if (!current) return current.error();
+    if (current->empty()) return Error(ErrorCode::kNotFound, "the community is not installed");
+    return Error(ErrorCode::kConflict, "the community was installed again after the uninstall");
+  }
+  return store_->append_audit(tx, community_id_, "revoked", "");
+}
+
+Result<Uninstalled> CommunityScope::uninstall(std::string_view noticed_by, TimePoint purge_deadline,
+                                              std::optional<TimePoint> installed_before) {
+  const std::int64_t before =
+      installed_before ? to_ms(*installed_before) : std::numeric_limits<std::int64_t>::max();
+  return transact_value(*store_->database_, [&](Transaction& tx) -> Result<Uninstalled> {
+    if (Result<void> locked = store_->lock_install_changes(tx, community_id_); !locked) return locked.error();
+    Result<Rows> current =
+        tx.query("SELECT state, installed_at FROM installations WHERE community_id = $1", {community_id_});
+    if (!current) return current.error();
+    Uninstalled out;
+    if (!current->empty()) {
+      const Row& installation = current->front();
+      if (installation.integer(1) >= before) {
+        return Error(ErrorCode::kConflict, "the community was installed again after the uninstall");
+      }
+      out.revoked = install_state_from(installation.text(0)) == InstallState::kActive;
     }
-    return store_->append_audit(tx, community_id_, "revoked", "");
+    if (out.revoked) {
+      if (Result<void> audited = store_->append_audit(tx, community_id_, "uninstall_noticed", noticed_by); !audited) {
+        return audited.error();
+      }
+      if (Result<void> revoked = revoke_in(tx, before); !revoked) return revoked.error();
+    }
+    Result<PurgeJob> purge = request_purge_in(tx, purge_deadline);
+    if (!purge) return purge.error();
+    out.purge = std::move(*purge);
+    return out;
   });
 }
 
@@ -482,20 +528,25 @@ Result<Identity> CommunityScope::redeem_account_link(const Secret& token, Accoun
 
 Result<PurgeJob> CommunityScope::request_purge(TimePoint deadline) {
   return transact_value(*store_->database_, [&](Transaction& tx) -> Result<PurgeJob> {
-    Result<Rows> open_jobs = tx.query(
-        "SELECT id FROM purge_jobs WHERE community_id = $1 AND state <> 'done' ORDER BY id", {community_id_});
-    if (!open_jobs) return open_jobs.error();
-    if (!open_jobs->empty()) return store_->load_purge_job(tx, open_jobs->front().integer(0));
-    Result<Rows> created = tx.query(
-        "INSERT INTO purge_jobs (community_id, community_ref, state, requested_at, deadline) "
-        "VALUES ($1, $2, 'pending', $3, $4) RETURNING id",
-        {community_id_, store_->ref_of(community_id_), store_->now_ms(), to_ms(deadline)});
-    if (!created) return created.error();
-    if (Result<void> audited = store_->append_audit(tx, community_id_, "purge_requested", ""); !audited) {
-      return audited.error();
-    }
-    return store_->load_purge_job(tx, created->front().integer(0));
+    if (Result<void> locked = store_->lock_install_changes(tx, community_id_); !locked) return locked.error();
+    return request_purge_in(tx, deadline);
   });
+}
+
+Result<PurgeJob> CommunityScope::request_purge_in(Transaction& tx, TimePoint deadline) {
+  Result<Rows> open_jobs = tx.query(
+      "SELECT id FROM purge_jobs WHERE community_id = $1 AND state <> 'done' ORDER BY id", {community_id_});
+  if (!open_jobs) return open_jobs.error();
+  if (!open_jobs->empty()) return store_->load_purge_job(tx, open_jobs->front().integer(0));
+  Result<Rows> created = tx.query(
+      "INSERT INTO purge_jobs (community_id, community_ref, state, requested_at, deadline) "
+      "VALUES ($1, $2, 'pending', $3, $4) RETURNING id",
+      {community_id_, store_->ref_of(community_id_), store_->now_ms(), to_ms(deadline)});
+  if (!created) return created.error();
+  if (Result<void> audited = store_->append_audit(tx, community_id_, "purge_requested", ""); !audited) {
+    return audited.error();
+  }
+  return store_->load_purge_job(tx, created->front().integer(0));
 }
 
 Result<void> CommunityScope::record_audit(std::string_view action, std::string_view detail) {

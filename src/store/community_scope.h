@@ -32,7 +32,9 @@ class CommunityScope {
   // Installs or reinstalls the app: creates the community's data key if it has none, seals the
   // token with it, and marks the installation active. A purge of the community still open (an
   // uninstall moments before, an operator's order) is run to its end first: run later, it would
-  // destroy this installation and every row written since.
+  // destroy this installation and every row written since. The upsert checks again, in its own
+  // transaction, that no purge was requested meanwhile (and runs it if one was); kConflict when
+  // purges keep being requested as fast as they are run.
   Result<Installation> put_installation(InstallationInput input);
   // Returns the installation, token opened: kNotFound when there is none.
   Result<Installation> installation();
@@ -43,6 +45,15 @@ class CommunityScope {
   // With `installed_before`, only an installation made before that time, checked in the same
   // statement: kConflict when the current one is newer (a reinstall), which stays untouched.
   Result<void> revoke_installation(std::optional<TimePoint> installed_before = std::nullopt);
+  // Uninstalls the app from this community for good, in one transaction: revokes the active
+  // installation (its token forgotten; audited as `uninstall_noticed` with `noticed_by`, then
+  // `revoked`) and requests the community's purge, due by `purge_deadline`, or finds the one open.
+  // Both at once, so a reinstall comes either before them, and is uninstalled, or after them, and
+  // runs the purge first (put_installation): a purge requested apart from its revoke would take a
+  // reinstall made in between. With `installed_before`, kConflict and nothing changed when the
+  // current installation was made at or after that time (a reinstall the notice predates).
+  Result<Uninstalled> uninstall(std::string_view noticed_by, TimePoint purge_deadline,
+                                std::optional<TimePoint> installed_before = std::nullopt);
   // Returns the installation as operators see it (Store::list_installations: health, installer's
   // email, no token): kNotFound when there is none.
   Result<InstallationSummary> installation_summary();
@@ -131,6 +142,11 @@ class CommunityScope {
  private:
   friend class Store;
   CommunityScope(Store& store, CommunityId community_id) : store_(&store), community_id_(std::move(community_id)) {}
+  // The statements of revoke_installation(), request_purge() and uninstall() within `tx`; `before`
+  // in milliseconds (no limit: the largest value). revoke_in returns kNotFound and kConflict as
+  // revoke_installation() does.
+  Result<void> revoke_in(Transaction& tx, std::int64_t before);
+  Result<PurgeJob> request_purge_in(Transaction& tx, TimePoint deadline);
   // Returns ok when the community's install is active and it has its data key (locked on
   // PostgreSQL when `for_write`, so a purge waits for `tx`): kPermissionDenied otherwise.
   Result<void> check_installed(Transaction& tx, bool for_write);

@@ -231,6 +231,12 @@ struct PurgeJob {
   std::int64_t runs = 0;  // times a worker took the job: more than 1 after a worker died running it
 };
 
+// What CommunityScope::uninstall did.
+struct Uninstalled {
+  bool revoked = false;  // an active installation was revoked (false: there was none, or it was revoked already)
+  PurgeJob purge;        // the community's open purge job: requested now, or the one already open
+};
+
 struct AuditEntry {
   std::int64_t id = 0;
   TimePoint at;

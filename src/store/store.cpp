@@ -129,6 +129,10 @@ constexpr std::int64_t kOutboxClaimLock = 7394003;
 // the capacity holds across replicas and expiry never races a take.
 constexpr std::int64_t kPendingInstallLock = 7394004;
 
+// The first key of the advisory locks under which a community's install and uninstall take turns
+// (PostgreSQL; the second key is a hash of the community id).
+constexpr const char* kInstallChangesLock = "SELECT pg_advisory_xact_lock(7394005, hashtext($1))";
+
 // The columns pending_summary_of() reads, and the sealed token ('' in a tombstone) after them.
 constexpr std::string_view kPendingColumns =
     "community_id, community_name, permissions, return_url, code_hash, deadline, tombstone_until, token_sealed";
@@ -320,6 +324,13 @@ std::int64_t Store::queue_time_ms(TimePoint time) const { return to_ms(time) + q
 std::int64_t Store::queue_now_ms() const { return queue_time_ms(clock_.now()); }
 
 std::string Store::ref_of(std::string_view community_id) const { return community_ref(audit_key_, community_id); }
+
+Result<void> Store::lock_install_changes(Transaction& tx, std::string_view community_id) {
+  if (database_->dialect() != Dialect::kPostgres) return ok_result();
+  Result<Rows> locked = tx.query(kInstallChangesLock, {community_id});
+  if (!locked) return locked.error();
+  return ok_result();
+}
 
 Result<std::optional<Secret>> Store::find_data_key(Transaction& tx, std::string_view community_id, bool for_write) {
   const bool lock = for_write && database_->dialect() == Dialect::kPostgres;

@@ -259,6 +259,10 @@ class Store {
   Result<std::vector<InstallationSummary>> installation_summaries(Transaction& tx,
                                                                   std::optional<std::string_view> community_id);
   std::string ref_of(std::string_view community_id) const;
+  // Makes the transactions that install or uninstall community `community_id` take turns until
+  // `tx` ends (an advisory lock on PostgreSQL; SQLite's writer lock does it already), so each sees
+  // whether the other's purge request or installation committed.
+  Result<void> lock_install_changes(Transaction& tx, std::string_view community_id);
   // Returns the community's data key, or nullopt when it has none (never installed, or purged).
   // `for_write` locks the key row (PostgreSQL) so a concurrent purge waits for this transaction.
   Result<std::optional<Secret>> find_data_key(Transaction& tx, std::string_view community_id, bool for_write);

@@ -504,7 +504,7 @@ TEST_F(OperatorCliTest, PurgeRefusesWithoutYesThenRevokesAndDeletesEveryRow) {
 
   const auto again = operate("purge --community 1001 --yes");
   ASSERT_EQ(again.exit_status, 0) << again.err;
-  EXPECT_THAT(again.out, HasSubstr("no install to revoke\n"));
+  EXPECT_THAT(again.out, HasSubstr("no active install to revoke\n"));
 }
 
 TEST_F(OperatorCliTest, WebhooksStatsCountsTheBacklogAndReplayRequeuesDeadLetters) {

@@ -438,7 +438,8 @@ class IsolationTest : public AppTest, public ::testing::WithParamInterface<int> 
     if (!revoked) violations_.push_back("community " + id + ": the deauthorization did not revoke its install");
   }
 
-  // Purges community `n` now, as `wik purge` does: revokes its install, requests its purge and runs it.
+  // Purges community `n` now, as `wik purge` does: revokes its install and requests its purge
+  // (one step), then runs the purge.
   void purge(std::size_t n) {
     if (model_.communities[n].phase != Phase::kInstalled) return;
     drain(n);
@@ -446,10 +447,9 @@ class IsolationTest : public AppTest, public ::testing::WithParamInterface<int> 
     auto scope = store_->community(model_.communities[n].id);
     ASSERT_THAT(scope, IsOk());
     const std::map<std::size_t, int> others = rows_written_by_others(n);
-    ASSERT_THAT(scope->revoke_installation(), IsOk());
-    auto job = scope->request_purge(std::chrono::system_clock::now());
-    ASSERT_THAT(job, IsOk());
-    ASSERT_THAT(store_->run_purge_job(job->id), IsOk());
+    auto uninstalled = scope->uninstall("wik purge", std::chrono::system_clock::now());
+    ASSERT_THAT(uninstalled, IsOk());
+    ASSERT_THAT(store_->run_purge_job(uninstalled->purge.id), IsOk());
     purged(n, others);
   }
 

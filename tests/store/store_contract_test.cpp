@@ -7,6 +7,7 @@
 #include "store/migrations.h"
 #include "store/store_test_fixture.h"
 
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -117,6 +118,72 @@ TYPED_TEST(StoreContractTest, ARevokeOfAnOlderInstallationLeavesAReinstallAlone)
   ASSERT_THAT(community.revoke_installation(this->clock_.now() + 1s), IsOk());
   EXPECT_EQ(community.install_state().value(), InstallState::kRevoked);
   EXPECT_THAT(this->scope("3005").revoke_installation(this->clock_.now()), HasError(ErrorCode::kNotFound));
+}
+
+TYPED_TEST(StoreContractTest, UninstallRevokesAndRequestsThePurgeInOneStep) {
+  CommunityScope community = this->install("3006", "token-3006");
+  Result<Uninstalled> uninstalled = community.uninstall("deauthorize callback", this->clock_.now() + 1h);
+  ASSERT_THAT(uninstalled, IsOk());
+  EXPECT_TRUE(uninstalled->revoked);
+  EXPECT_EQ(uninstalled->purge.state, PurgeState::kPending);
+  EXPECT_EQ(uninstalled->purge.community_id, "3006");
+  EXPECT_EQ(uninstalled->purge.deadline, this->clock_.now() + 1h);
+  EXPECT_EQ(community.install_state().value(), InstallState::kRevoked);
+  EXPECT_TRUE(community.installation().value().access_token.empty());
+  Result<std::vector<AuditEntry>> trail = this->store_->audit_trail("3006");
+  ASSERT_THAT(trail, IsOk());
+  std::vector<std::string> actions;
+  for (const AuditEntry& entry : *trail) actions.push_back(entry.action + ":" + entry.detail);
+  EXPECT_THAT(actions, ElementsAre("installed:", "uninstall_noticed:deauthorize callback", "revoked:",
+                                   "purge_requested:"));
+
+  // A replay changes nothing and finds the same job; so does the uninstall of a community never installed.
+  Result<Uninstalled> again = community.uninstall("deauthorize callback", this->clock_.now() + 2h);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_FALSE(again->revoked);
+  EXPECT_EQ(again->purge.id, uninstalled->purge.id);
+  Result<Uninstalled> stranger = this->scope("3007").uninstall("wik purge", this->clock_.now());
+  ASSERT_THAT(stranger, IsOk());
+  EXPECT_FALSE(stranger->revoked);
+  EXPECT_EQ(stranger->purge.community_id, "3007");
+}
+
+TYPED_TEST(StoreContractTest, AnUninstallOlderThanTheInstallationChangesNothing) {
+  const TimePoint notice_time = this->clock_.now();
+  this->clock_.advance(60s);
+  CommunityScope community = this->install("3008", "token-3008");
+  EXPECT_THAT(community.uninstall("deauthorize callback", this->clock_.now() + 1h, notice_time),
+              HasError(ErrorCode::kConflict));
+  EXPECT_EQ(community.installation().value().access_token.expose(), "token-3008");
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM purge_jobs"), 0);
+}
+
+// An uninstall and a reinstall of one community at the same moment: whichever commits first, the
+// end state is consistent, never an active installation with a purge pending that would destroy it.
+TYPED_TEST(StoreContractTest, AnUninstallRacingAReinstallNeverLeavesAPurgeOverTheInstallation) {
+  constexpr int kRounds = 30;
+  int reinstalled_last = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string id = std::to_string(5000 + round);
+    CommunityScope community = this->install(id, "first-token");
+    Result<Uninstalled> uninstalled = Error(ErrorCode::kInternal, "not run");
+    Result<Installation> reinstalled = Error(ErrorCode::kInternal, "not run");
+    std::thread uninstaller([&] { uninstalled = community.uninstall("race", this->clock_.now() + 1h); });
+    reinstalled = community.put_installation({.community_name = "Again", .access_token = AccessToken("second-token")});
+    uninstaller.join();
+    ASSERT_THAT(uninstalled, IsOk());
+    ASSERT_THAT(reinstalled, IsOk());
+    const std::int64_t open_purges =
+        this->count("SELECT COUNT(*) FROM purge_jobs WHERE community_id = $1", {id});
+    if (community.install_state().value() == InstallState::kActive) {
+      ++reinstalled_last;
+      EXPECT_EQ(open_purges, 0) << "round " << round << ": a purge is pending over the active reinstallation";
+      EXPECT_EQ(community.installation().value().access_token.expose(), "second-token");
+    } else {
+      EXPECT_EQ(open_purges, 1) << "round " << round << ": the uninstall left no purge";
+    }
+  }
+  std::cout << "install/uninstall race: " << reinstalled_last << " of " << kRounds << " rounds ended installed\n";
 }
 
 TYPED_TEST(StoreContractTest, ListsInstallationsWithoutTokens) {
@@ -267,7 +334,7 @@ TYPED_TEST(StoreContractTest, ATokenCheckRenamesTheActiveInstallationAndRefusesA
   ASSERT_THAT(a.record_token_valid("Acme Worldwide"), IsOk());  // the same name: nothing to do
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM audit_log WHERE action = 'community_renamed'"), 1);
 
-  for (const std::string unfit : {std::string(), std::string("Acme\tCorp"), std::string("Acme\xC2\x85"),
+  for (const std::string& unfit : {std::string(), std::string("Acme\tCorp"), std::string("Acme\xC2\x85"),
                                   std::string("\xFF\xFE"), std::string(256, 'a')}) {
     EXPECT_THAT(a.record_token_valid(unfit), HasError(ErrorCode::kInvalidArgument));
   }
