@@ -1,17 +1,21 @@
 #include "http/raw_connection.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <utility>
 
 namespace wik::http::testing {
@@ -150,6 +154,80 @@ std::uint64_t raise_open_file_limit(std::uint64_t wanted) {
     ::getrlimit(RLIMIT_NOFILE, &limit);
   }
   return limit.rlim_cur;
+}
+
+namespace {
+
+// Closes every descriptor from 3 up but `keep_a` and `keep_b` (both >= 3).
+void close_all_but(int keep_a, int keep_b) {
+  const auto [low, high] = std::minmax(keep_a, keep_b);
+  if (low > 3) ::close_range(3, static_cast<unsigned>(low) - 1, 0);
+  if (high > low + 1) ::close_range(static_cast<unsigned>(low) + 1, static_cast<unsigned>(high) - 1, 0);
+  ::close_range(static_cast<unsigned>(high) + 1, ~0U, 0);
+}
+
+// The child's work (system calls only, as after a fork of a threaded process): connects `count`
+// clients, writes how many it holds to `ready`, then waits until `release` is closed and exits.
+[[noreturn]] void hold_idle_connections(std::uint16_t port, std::size_t count, int ready, int release) {
+  close_all_but(ready, release);
+  raise_open_file_limit(count + 16);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::uint64_t held = 0;
+  while (held < count) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) break;
+    ++held;
+  }
+  if (::write(ready, &held, sizeof held) != sizeof held) ::_exit(1);
+  char byte = 0;
+  while (::read(release, &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::_exit(0);  // the kernel closes every client at once
+}
+
+}  // namespace
+
+IdleConnections::IdleConnections(std::uint16_t port, std::size_t count) {
+  int ready[2];
+  int release[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return;
+  if (::pipe2(release, O_CLOEXEC) != 0) {
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return;
+  }
+  child_ = ::fork();
+  if (child_ == 0) hold_idle_connections(port, count, ready[1], release[0]);
+  ::close(ready[1]);
+  ::close(release[0]);
+  ready_ = ready[0];
+  release_ = release[1];
+}
+
+IdleConnections::~IdleConnections() {
+  drop();
+  if (ready_ >= 0) ::close(ready_);
+}
+
+std::optional<std::size_t> IdleConnections::wait_connected(std::chrono::milliseconds timeout) {
+  if (child_ <= 0) return std::size_t{0};
+  pollfd ready{.fd = ready_, .events = POLLIN, .revents = 0};
+  if (::poll(&ready, 1, static_cast<int>(timeout.count())) != 1) return std::nullopt;
+  std::uint64_t held = 0;
+  if (::read(ready_, &held, sizeof held) != sizeof held) return std::size_t{0};  // the child died
+  return static_cast<std::size_t>(held);
+}
+
+void IdleConnections::drop() {
+  if (release_ >= 0) ::close(std::exchange(release_, -1));
+  if (child_ > 0) {
+    while (::waitpid(child_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    child_ = -1;
+  }
 }
 
 }  // namespace wik::http::testing

@@ -6,6 +6,7 @@
 #include <boost/beast/http/fields.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,5 +57,31 @@ std::string get_request(std::string_view target, std::string_view extra_headers 
 
 // Raises the soft limit on open files to at least `wanted` (bounded by the hard limit); returns the new soft limit.
 std::uint64_t raise_open_file_limit(std::uint64_t wanted);
+
+// Idle loopback connections to a server, held by a child process: the child has a file table of
+// its own, so `count` client ends need not fit in the test's process beside the server's `count`
+// ends (the hard limit on open files is per process, and may not be raised). The child closes
+// every descriptor it inherited, connects its clients one by one without sending a byte, reports
+// how many it holds, and exits, dropping them all at once, when told to or when the test's
+// process dies. Not thread-safe.
+class IdleConnections {
+ public:
+  // Starts the child connecting `count` clients to 127.0.0.1:`port`.
+  IdleConnections(std::uint16_t port, std::size_t count);
+  ~IdleConnections();
+  IdleConnections(const IdleConnections&) = delete;
+  IdleConnections& operator=(const IdleConnections&) = delete;
+
+  // Returns how many clients the child holds once it stopped connecting (all of them, or those
+  // before the first that failed), or nullopt while it is still connecting after `timeout`.
+  std::optional<std::size_t> wait_connected(std::chrono::milliseconds timeout);
+  // Tells the child to drop every client and waits until it has exited.
+  void drop();
+
+ private:
+  int child_ = -1;
+  int ready_ = -1;    // read end: the child writes how many it holds
+  int release_ = -1;  // write end: closing it tells the child to drop them
+};
 
 }  // namespace wik::http::testing
