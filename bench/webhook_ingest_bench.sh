@@ -20,9 +20,9 @@
 #
 # Environment: WORKERS (server I/O threads and nginx workers, default nproc), WRK_THREADS (2),
 # ROUNDS (3), COMMUNITIES (5), BODY_BYTES (700). INGEST_ONLY=1 serves the webhook route without the
-# App's dispatcher (events stay pending; to see what the ingest alone costs); STORE_THREADS sets
-# the ingest's store thread pool in either mode (webhooks.ingest_store_threads, default 8). wrk and nginx are installed with apt-get when
-# missing (root needed). Everything started here is stopped on exit, the PostgreSQL cluster included.
+# App's dispatcher (events stay pending; to see what the ingest alone costs). wrk and nginx are
+# installed with apt-get when missing (root needed). Everything started here is stopped on exit,
+# the PostgreSQL cluster included.
 # Runs at most about engines * ROUNDS * 2 * (seconds + 2) seconds plus start-up.
 set -euo pipefail
 
@@ -66,7 +66,6 @@ summary=()
 for engine in $engines; do
   server_args=(--engine "$engine" --threads "$workers" --communities "$communities" --body-bytes "$body_bytes"
                --templates "$WIK_BENCH_TEMPLATES")
-  server_args+=(--store-threads "${STORE_THREADS:-8}")
   [[ -n "${INGEST_ONLY:-}" ]] && server_args+=(--ingest-only)
   if [[ "$engine" == sqlite ]]; then
     server_args+=(--sqlite "$workdir/wik-bench.db")
@@ -139,7 +138,7 @@ for engine in $engines; do
 done
 
 machine_line
-echo "server:  ${STORE_THREADS:-8} ingest store threads$([[ -n "${INGEST_ONLY:-}" ]] && echo ', the webhook route only (no dispatcher)')"
+echo "server:  $([[ -n "${INGEST_ONLY:-}" ]] && echo 'the webhook route only (no dispatcher)' || echo 'the App')"
 echo "load:    wrk -t$wrk_threads -c$connections -d${duration}s --latency -s webhook_ingest.lua (after a 2 s warm-up), signed POSTs of ~$body_bytes bytes, $communities communities; $workers server workers each; median of $rounds alternating rounds"
 printf '%s\n' "${summary[@]}"
 echo "goal:    wik >= 0.6 of nginx's requests/s, p99 < 10 ms"

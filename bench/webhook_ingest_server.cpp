@@ -3,7 +3,7 @@
 //
 //   wik_webhook_ingest_server [--engine sqlite|postgres] [--sqlite PATH] [--postgres-url URL]
 //                             [--communities N] [--threads N] [--templates FILE] [--body-bytes N]
-//                             [--ingest-only [--store-threads N]]
+//                             [--ingest-only]
 //
 // Before serving it records N installations (community ids 1000000000001…) in the store, as the
 // install flow would, and, with --templates, writes the body templates the wrk script signs and
@@ -16,8 +16,7 @@
 //
 // --ingest-only serves the webhook route alone, for finding where the time goes: the same
 // webhooks::WebhookIngest the App mounts, on an http::Server (access log off) and the store, but no
-// dispatcher, so stored events stay pending. --store-threads sets the ingest's store threads in
-// either mode (webhooks.ingest_store_threads; default 8).
+// dispatcher, so stored events stay pending.
 #include <wik/app.h>
 
 #include <spdlog/spdlog.h>
@@ -55,7 +54,6 @@ struct Options {
   std::string templates;
   std::size_t body_bytes = 700;
   bool ingest_only = false;
-  std::size_t store_threads = wik::webhooks::IngestOptions{}.store_threads;
 };
 
 std::string community_id(int index) { return std::to_string(1000000000000LL + index + 1); }
@@ -81,7 +79,6 @@ wik::Config config_of(const Options& options, const std::string& ring) {
   config.store.postgres_url = wik::Secret(options.postgres_url);
   config.keys.ring = wik::Secret(ring);
   config.log.level = wik::LogLevel::kWarn;
-  config.webhooks.ingest_store_threads = static_cast<unsigned>(options.store_threads);
   return config;
 }
 
@@ -185,7 +182,6 @@ bool serve_ingest(const wik::Config& config, const Options& options, const sigse
   wik::webhooks::IngestOptions ingest_options;
   ingest_options.verify_token = config.app.verify_token;
   ingest_options.app_secrets = {config.app.secret};
-  ingest_options.store_threads = options.store_threads;
   auto ingest = std::make_unique<wik::webhooks::WebhookIngest>(**store, std::move(ingest_options), server.metrics());
   ingest->add_routes(server.router());
   if (auto started = server.start(); !started.ok()) {
@@ -204,7 +200,7 @@ bool serve_ingest(const wik::Config& config, const Options& options, const sigse
 int usage(const char* program) {
   std::fprintf(stderr,
                "usage: %s [--engine sqlite|postgres] [--sqlite PATH] [--postgres-url URL] [--communities N]\n"
-               "          [--threads N] [--templates FILE] [--body-bytes N] [--ingest-only [--store-threads N]]\n",
+               "          [--threads N] [--templates FILE] [--body-bytes N] [--ingest-only]\n",
                program);
   return 2;
 }
@@ -234,9 +230,7 @@ int main(int argc, char** argv) {
       options.body_bytes = std::stoul(argv[++i]);
     } else if (arg == "--ingest-only") {
       options.ingest_only = true;
-    } else if (arg == "--store-threads" && has_value) {
-      options.store_threads = std::stoul(argv[++i]);
-    } else {
+        } else {
       return usage(argv[0]);
     }
   }

@@ -1,6 +1,7 @@
 #include "store/group_commit.h"
 
-#include <vector>
+#include <future>
+#include <memory>
 
 namespace wik::store {
 
@@ -18,36 +19,70 @@ GroupCommitter::~GroupCommitter() {
   thread_.join();
 }
 
-std::vector<Result<InsertOutcome>> GroupCommitter::write_all(std::span<InboxWrite> writes) {
-  std::vector<std::future<Result<InsertOutcome>>> pending;
-  pending.reserve(writes.size());
-  for (InboxWrite& write : writes) pending.push_back(write.outcome.get_future());
+void GroupCommitter::submit(std::vector<InboxWrite> writes, Done done) {
+  if (writes.empty()) {
+    done({});
+    return;
+  }
+  auto delivery = std::make_unique<Delivery>(Delivery{.writes = std::move(writes), .unwritten = 0, .done = std::move(done)});
+  delivery->unwritten = delivery->writes.size();
   {
     const std::lock_guard lock(mutex_);
-    for (InboxWrite& write : writes) queue_.push_back(&write);
+    for (InboxWrite& write : delivery->writes) queue_.push_back({&write, delivery.get()});
+    ++unfinished_;
   }
+  delivery.release();  // the committer deletes it once its last write is written
   queued_.notify_one();
-  std::vector<Result<InsertOutcome>> outcomes;
-  outcomes.reserve(pending.size());
-  for (auto& outcome : pending) outcomes.push_back(outcome.get());
-  return outcomes;
+}
+
+void GroupCommitter::wait_until_done() {
+  std::unique_lock lock(mutex_);
+  finished_.wait(lock, [this] { return unfinished_ == 0; });
+}
+
+std::vector<Result<InsertOutcome>> GroupCommitter::write_all(std::vector<InboxWrite> writes) {
+  std::promise<std::vector<Result<InsertOutcome>>> outcomes;
+  std::future<std::vector<Result<InsertOutcome>>> written = outcomes.get_future();
+  submit(std::move(writes), [&outcomes](std::vector<Result<InsertOutcome>> done) { outcomes.set_value(std::move(done)); });
+  return written.get();
 }
 
 void GroupCommitter::run() {
   std::vector<InboxWrite*> batch;
+  std::vector<Delivery*> deliveries;  // of each write of the batch
   batch.reserve(max_batch_);
+  deliveries.reserve(max_batch_);
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is written
       while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(queue_.front());
+        batch.push_back(queue_.front().write);
+        deliveries.push_back(queue_.front().delivery);
         queue_.pop_front();
       }
     }
     writer_(batch);
+    std::size_t finished = 0;
+    for (Delivery* delivery : deliveries) {
+      if (--delivery->unwritten > 0) continue;
+      const std::unique_ptr<Delivery> written(delivery);
+      std::vector<Result<InsertOutcome>> outcomes;
+      outcomes.reserve(written->writes.size());
+      for (InboxWrite& write : written->writes) outcomes.push_back(std::move(*write.outcome));
+      written->done(std::move(outcomes));
+      ++finished;
+    }
+    if (finished > 0) {
+      {
+        const std::lock_guard lock(mutex_);
+        unfinished_ -= finished;
+      }
+      finished_.notify_all();
+    }
     batch.clear();
+    deliveries.clear();
   }
 }
 

@@ -446,30 +446,46 @@ Result<void> Store::record_health(Transaction& tx, std::string_view community_id
 // ---- Inbox
 
 Result<InsertOutcome> Store::insert_inbox_event(std::string_view community_id, InboxEventInput&& event) {
-  InboxWrite write{.community_id = community_id, .event = &event, .outcome = {}};
-  return std::move(write_inbox(std::span(&write, 1)).front());
+  std::vector<InboxWrite> write(1);
+  write.front().community_id = community_id;
+  write.front().event = &event;
+  return std::move(write_inbox(std::move(write)).front());
 }
 
-std::vector<Result<InsertOutcome>> Store::insert_inbox_events(std::span<const ScopedInboxEvent> events) {
+std::vector<InboxWrite> Store::delivery_writes(std::span<const ScopedInboxEvent> events) {
   std::vector<InboxWrite> writes(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     writes[i].community_id = events[i].community->community_id();
     writes[i].event = &events[i].event;
+    writes[i].active_only = true;
   }
-  return write_inbox(writes);
+  return writes;
 }
 
-std::vector<Result<InsertOutcome>> Store::write_inbox(std::span<InboxWrite> writes) {
-  if (committer_) return committer_->write_all(writes);
-  std::vector<InboxWrite*> batch;
-  std::vector<std::future<Result<InsertOutcome>>> pending;
-  for (InboxWrite& write : writes) {
-    batch.push_back(&write);
-    pending.push_back(write.outcome.get_future());
+std::vector<Result<InsertOutcome>> Store::insert_inbox_events(std::span<const ScopedInboxEvent> events) {
+  return write_inbox(delivery_writes(events));
+}
+
+void Store::submit_inbox_events(std::span<const ScopedInboxEvent> events,
+                                std::function<void(std::vector<Result<InsertOutcome>>)> done) {
+  if (committer_) {
+    committer_->submit(delivery_writes(events), std::move(done));
+  } else {
+    done(write_inbox(delivery_writes(events)));
   }
+}
+
+void Store::wait_for_submitted_inbox_events() {
+  if (committer_) committer_->wait_until_done();
+}
+
+std::vector<Result<InsertOutcome>> Store::write_inbox(std::vector<InboxWrite> writes) {
+  if (committer_) return committer_->write_all(std::move(writes));
+  std::vector<InboxWrite*> batch;
+  for (InboxWrite& write : writes) batch.push_back(&write);
   write_inbox_batch(batch);
   std::vector<Result<InsertOutcome>> outcomes;
-  for (auto& outcome : pending) outcomes.push_back(outcome.get());
+  for (InboxWrite& write : writes) outcomes.push_back(std::move(*write.outcome));
   return outcomes;
 }
 
@@ -480,6 +496,7 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
   const std::int64_t due = queue_time_ms(received_at);
   Result<void> committed = database_->transact([&](Transaction& tx) -> Result<void> {
     std::map<std::string_view, std::optional<Secret>> keys;
+    std::map<std::string_view, bool> active;  // whether the installation is active, where asked
     std::set<std::pair<std::string_view, std::string_view>> in_batch;
     std::vector<std::string> sealed(batch.size());
     std::vector<std::size_t> to_insert;
@@ -492,7 +509,13 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
         if (!found) return found.error();
         key->second = std::move(*found);
       }
-      if (!key->second) {
+      if (write.active_only && key->second && !active.contains(write.community_id)) {
+        Result<Rows> state = tx.query("SELECT state FROM installations WHERE community_id = $1", {write.community_id});
+        if (!state) return state.error();
+        active[write.community_id] =
+            !state->empty() && install_state_from(state->front().text(0)) == InstallState::kActive;
+      }
+      if (!key->second || (write.active_only && !active.at(write.community_id))) {
         outcomes[i] = Error(ErrorCode::kNotFound, "the community is not installed");
       } else if (!in_batch.emplace(write.community_id, write.event->dedupe_key).second) {
         outcomes[i] = InsertOutcome::kDuplicate;  // an earlier write of this batch has the key
@@ -530,7 +553,7 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
     return ok_result();
   });
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    batch[i]->outcome.set_value(committed ? std::move(*outcomes[i]) : Result<InsertOutcome>(committed.error()));
+    batch[i]->outcome = committed ? std::move(*outcomes[i]) : Result<InsertOutcome>(committed.error());
   }
 }
 

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -93,8 +94,17 @@ class Store {
   // Stores the events of one webhook delivery (of one or several communities) durably and
   // together: every event is queued for the group committer at once, and the call returns when all
   // of them have committed. Returns each event's outcome in order, as
-  // CommunityScope::insert_inbox_event does. REQUIRES: every scope comes from this store.
+  // CommunityScope::insert_inbox_event does, except that an event is stored only while its
+  // community's installation is active: kNotFound otherwise (uninstalled, revoked or purged), checked
+  // in the transaction that stores it. REQUIRES: every scope comes from this store.
   std::vector<Result<InsertOutcome>> insert_inbox_events(std::span<const ScopedInboxEvent> events);
+  // As insert_inbox_events(), without waiting: returns at once, and `done` gets the outcomes on the
+  // group committer's thread once all of them are durable or failed (without group commit, on this
+  // thread before this returns). `events` must stay valid until then.
+  void submit_inbox_events(std::span<const ScopedInboxEvent> events,
+                           std::function<void(std::vector<Result<InsertOutcome>>)> done);
+  // Returns once the `done` of every submit_inbox_events() call so far has returned.
+  void wait_for_submitted_inbox_events();
 
   // ---- Inbox workers
   // Claims up to `limit` events for `worker` until now + `lease`, the lowest ids first. From each
@@ -270,7 +280,9 @@ class Store {
   Result<void> append_audit(Transaction& tx, std::string_view community_id, std::string_view action,
                             std::string_view detail);
   Result<InsertOutcome> insert_inbox_event(std::string_view community_id, InboxEventInput&& event);
-  std::vector<Result<InsertOutcome>> write_inbox(std::span<InboxWrite> writes);
+  // Writes `writes` through the group committer, or at once without it, and returns their outcomes.
+  std::vector<Result<InsertOutcome>> write_inbox(std::vector<InboxWrite> writes);
+  static std::vector<InboxWrite> delivery_writes(std::span<const ScopedInboxEvent> events);
   // Writes `batch` in one transaction and fills in each write's outcome.
   void write_inbox_batch(std::span<InboxWrite* const> batch);
   Result<std::int64_t> purge_table(std::int64_t job_id, std::string_view community_id, std::string_view table,

@@ -68,7 +68,10 @@ WebhookIngest::WebhookIngest(store::Store& store, IngestOptions options, http::M
   if (options_.app_secrets.empty() || options_.app_secrets.front().empty()) fatal("WebhookIngest needs the app secret");
 }
 
-WebhookIngest::~WebhookIngest() { pool_.join(); }
+WebhookIngest::~WebhookIngest() {
+  pool_.join();
+  store_.wait_for_submitted_inbox_events();
+}
 
 void WebhookIngest::set_link_handler(LinkHandler handler) { link_handler_ = std::move(handler); }
 
@@ -134,40 +137,47 @@ Result<std::optional<store::CommunityScope>> WebhookIngest::installed(const std:
   return Found(std::move(*scope));
 }
 
-WebhookIngest::Stored WebhookIngest::store_events(const ParsedDelivery& delivery) {
-  Stored outcome;
-  std::map<std::string, std::optional<store::CommunityScope>> communities;
-  for (const auto& event : delivery.events) {
-    auto [entry, fresh] = communities.try_emplace(event.community_id);
-    if (!fresh) continue;
-    auto scope = installed(event.community_id);
-    if (!scope.ok()) {
-      outcome.failure = scope.error();
-      return outcome;  // nothing stored: the platform re-sends the whole delivery after the 503
+// A delivery on its way into the inbox: its events, and the scopes they name, kept until the
+// store has answered for them.
+struct WebhookIngest::Submission {
+  std::map<std::string, store::CommunityScope> scopes;
+  std::vector<store::ScopedInboxEvent> events;
+  std::size_t dropped = 0;  // events whose community id no community can have
+};
+
+boost::asio::awaitable<std::optional<WebhookIngest::Stored>> WebhookIngest::store_events(const ParsedDelivery& delivery) {
+  auto submission = std::make_shared<Submission>();
+  for (const WebhookEvent& event : delivery.events) {
+    auto scope = submission->scopes.find(event.community_id);
+    if (scope == submission->scopes.end()) {
+      auto made = store_.community(event.community_id);
+      if (!made.ok()) {
+        ++submission->dropped;
+        continue;
+      }
+      scope = submission->scopes.emplace(event.community_id, std::move(*made)).first;
     }
-    entry->second = std::move(*scope);
+    submission->events.push_back(
+        {.community = &scope->second,
+         .event = {.topic = event.object + "/" + event.field, .dedupe_key = event.dedupe_key, .payload = event.payload}});
   }
-  std::vector<store::ScopedInboxEvent> writes;
-  for (const auto& event : delivery.events) {
-    const auto& scope = communities.at(event.community_id);
-    if (!scope) {
-      ++outcome.dropped;
-      continue;
-    }
-    writes.push_back({.community = &*scope,
-                      .event = {.topic = event.object + "/" + event.field, .dedupe_key = event.dedupe_key,
-                                .payload = event.payload}});
-  }
-  for (auto& result : store_.insert_inbox_events(writes)) {
-    if (result.ok()) {
-      ++(*result == store::InsertOutcome::kStored ? outcome.stored : outcome.duplicates);
-    } else if (result.error().code() == ErrorCode::kNotFound) {
-      ++outcome.dropped;  // uninstalled (and its key destroyed) since the check above
-    } else if (!outcome.failure) {
-      outcome.failure = result.error();
-    }
-  }
-  return outcome;
+  std::function<void(http::Completion<Stored>)> start = [this, submission](http::Completion<Stored> complete) {
+    store_.submit_inbox_events(submission->events, [submission, complete = std::move(complete)](
+                                                       std::vector<Result<store::InsertOutcome>> outcomes) {
+      Stored outcome{.dropped = submission->dropped};
+      for (auto& result : outcomes) {
+        if (result.ok()) {
+          ++(*result == store::InsertOutcome::kStored ? outcome.stored : outcome.duplicates);
+        } else if (result.error().code() == ErrorCode::kNotFound) {
+          ++outcome.dropped;  // not installed, or no longer
+        } else if (!outcome.failure) {
+          outcome.failure = result.error();
+        }
+      }
+      complete(std::move(outcome));
+    });
+  };
+  co_return co_await http::await_completion<Stored>(std::move(start), options_.store_deadline);
 }
 
 boost::asio::awaitable<Result<http::Response>> WebhookIngest::answer_link(const WebhookEvent& event) {
@@ -207,9 +217,7 @@ boost::asio::awaitable<Result<http::Response>> WebhookIngest::receive(WebhookIng
     co_return co_await self->answer_link(delivery->events.front());
   }
 
-  // A named function object: g++ 12 destroys some temporaries of a co_await expression twice.
-  std::function<Stored()> store = [self, parsed = std::move(*delivery)] { return self->store_events(parsed); };
-  auto stored = co_await http::run_blocking<Stored>(self->pool_, std::move(store), self->options_.store_deadline);
+  auto stored = co_await self->store_events(*delivery);
   if (!stored) {
     co_return self->reject("store_timeout",
                            Error(ErrorCode::kUnavailable, "the events could not be stored in time; retry later"));

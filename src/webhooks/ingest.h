@@ -18,8 +18,11 @@
 // no handler, an uninstalled community, a failure or a timeout, the answer is an empty preview.
 //
 // Counters (on the server's registry): webhook_events_total{outcome}, webhook_rejected_total{reason}.
-// Thread-safe. Store calls run on a small thread pool of its own, never on an I/O thread. Stop the
-// server, then destroy the ingest (joining its pool), then the server.
+// Thread-safe. No store call runs on an I/O thread: a delivery's events go to the store's group
+// committer, which calls back once they are durable (no thread waits for each delivery), and the
+// install check of a link request runs on a small thread pool of the ingest's own. Stop the server,
+// then destroy the ingest (which joins its pool and waits for the deliveries still committing),
+// then the server.
 #pragma once
 
 #include <wik/result.h>
@@ -53,7 +56,7 @@ struct IngestOptions {
   std::chrono::milliseconds store_deadline = std::chrono::seconds(5);
   std::chrono::milliseconds link_deadline = std::chrono::seconds(3);
   std::size_t max_body_bytes = 4 * 1024 * 1024;
-  std::size_t store_threads = 8;
+  std::size_t store_threads = 8;  // for the install checks of link requests
 };
 
 // Answers a link preview or collection request for one community; returns the response JSON
@@ -78,11 +81,14 @@ class WebhookIngest {
 
  private:
   struct Stored;
+  struct Submission;
   static boost::asio::awaitable<Result<http::Response>> handshake(WebhookIngest* self, http::Request& request);
   static boost::asio::awaitable<Result<http::Response>> receive(WebhookIngest* self, http::Request& request);
   boost::asio::awaitable<Result<http::Response>> answer_link(const WebhookEvent& event);
   Result<void> check_signature(const http::Request& request) const;
-  Stored store_events(const ParsedDelivery& delivery);
+  // Stores the delivery's events through the group committer; nullopt when the store did not
+  // answer within store_deadline.
+  boost::asio::awaitable<std::optional<Stored>> store_events(const ParsedDelivery& delivery);
   // Returns the community's scope when the app is installed there (active), nullopt when it is not,
   // or the store's error when the store could not tell (the delivery must then be answered 503).
   Result<std::optional<store::CommunityScope>> installed(const std::string& community_id);

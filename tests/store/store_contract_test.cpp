@@ -411,12 +411,15 @@ TYPED_TEST(StoreContractTest, StoresTheEventsOfOneDeliveryTogether) {
   CommunityScope a = this->install("1");
   CommunityScope b = this->install("2");
   CommunityScope stranger = this->scope("3");  // never installed
+  CommunityScope gone = this->install("4");
+  ASSERT_THAT(gone.revoke_installation(), IsOk());  // its key stays until the purge; a delivery is refused
   ASSERT_THAT(a.insert_inbox_event(event("seen-before")), IsOk());
   std::vector<ScopedInboxEvent> delivery;
   for (int i = 0; i < 700; ++i) delivery.push_back({&(i % 2 == 0 ? a : b), event("m" + std::to_string(i))});
   delivery.push_back({&a, event("m0")});           // twice in the same delivery
   delivery.push_back({&a, event("seen-before")});  // stored by an earlier delivery
   delivery.push_back({&stranger, event("x")});
+  delivery.push_back({&gone, event("y")});
 
   const auto outcomes = this->store_->insert_inbox_events(delivery);
   ASSERT_THAT(outcomes, SizeIs(delivery.size()));
@@ -427,8 +430,42 @@ TYPED_TEST(StoreContractTest, StoresTheEventsOfOneDeliveryTogether) {
   EXPECT_EQ(outcomes[700].value(), InsertOutcome::kDuplicate);
   EXPECT_EQ(outcomes[701].value(), InsertOutcome::kDuplicate);
   EXPECT_THAT(outcomes[702], HasError(ErrorCode::kNotFound));
+  EXPECT_THAT(outcomes[703], HasError(ErrorCode::kNotFound));
   EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox", {}), 701);
   EXPECT_THAT(this->store_->insert_inbox_events({}), IsEmpty());
+}
+
+TYPED_TEST(StoreContractTest, SubmittedDeliveriesAreReportedOnceDurableWithoutAThreadWaiting) {
+  CommunityScope a = this->install("1");
+  CommunityScope stranger = this->scope("3");
+  constexpr std::size_t kDeliveries = 40;
+  std::vector<std::vector<ScopedInboxEvent>> deliveries(kDeliveries);
+  std::mutex mutex;
+  std::map<std::size_t, std::vector<Result<InsertOutcome>>> reported;  // by delivery
+  for (std::size_t d = 0; d < kDeliveries; ++d) {
+    for (std::size_t i = 0; i < 3; ++i) deliveries[d].push_back({&a, event("d" + std::to_string(d) + "." + std::to_string(i))});
+    deliveries[d].push_back({&a, event("d" + std::to_string(d == 0 ? 0 : d - 1) + ".0")});  // a duplicate
+    deliveries[d].push_back({&stranger, event("x")});
+    this->store_->submit_inbox_events(deliveries[d], [&, d](std::vector<Result<InsertOutcome>> outcomes) {
+      const std::lock_guard lock(mutex);
+      EXPECT_TRUE(reported.emplace(d, std::move(outcomes)).second) << "delivery " << d << " reported twice";
+    });
+  }
+  this->store_->wait_for_submitted_inbox_events();
+  const std::lock_guard lock(mutex);
+  ASSERT_THAT(reported, SizeIs(kDeliveries));
+  for (const auto& [d, outcomes] : reported) {
+    ASSERT_THAT(outcomes, SizeIs(5)) << "delivery " << d;
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(outcomes[i].value(), InsertOutcome::kStored) << "delivery " << d;
+    EXPECT_EQ(outcomes[3].value(), InsertOutcome::kDuplicate) << "delivery " << d;
+    EXPECT_THAT(outcomes[4], HasError(ErrorCode::kNotFound));
+  }
+  EXPECT_EQ(this->count("SELECT COUNT(*) FROM inbox", {}), 3 * kDeliveries);
+  bool empty_reported = false;
+  this->store_->submit_inbox_events({}, [&](std::vector<Result<InsertOutcome>> outcomes) {
+    empty_reported = outcomes.empty();
+  });
+  EXPECT_TRUE(empty_reported);
 }
 
 TYPED_TEST(StoreContractTest, BatchesOfEverySizeUseAFewStatementTexts) {
