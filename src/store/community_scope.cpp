@@ -420,9 +420,9 @@ Result<bool> CommunityScope::unlink_identity(std::string_view user_id) {
 Result<void> CommunityScope::check_installed(Transaction& tx, bool for_write) {
   Result<std::optional<Secret>> key = store_->find_data_key(tx, community_id_, for_write);
   if (!key) return key.error();
-  Result<Rows> state = tx.query("SELECT state FROM installations WHERE community_id = $1", {community_id_});
-  if (!state) return state.error();
-  if (!*key || state->empty() || install_state_from(state->front().text(0)) != InstallState::kActive) {
+  Result<bool> active = store_->installation_active(tx, community_id_);
+  if (!active) return active.error();
+  if (!*key || !*active) {
     return Error(ErrorCode::kPermissionDenied, "the app is no longer installed in this community");
   }
   return ok_result();

@@ -24,8 +24,9 @@ void GroupCommitter::submit(std::vector<InboxWrite> writes, Done done) {
     done({});
     return;
   }
-  auto delivery = std::make_unique<Delivery>(Delivery{.writes = std::move(writes), .unwritten = 0, .done = std::move(done)});
-  delivery->unwritten = delivery->writes.size();
+  const std::size_t count = writes.size();
+  auto delivery =
+      std::make_unique<Delivery>(Delivery{.writes = std::move(writes), .unwritten = count, .done = std::move(done)});
   {
     const std::lock_guard lock(mutex_);
     for (InboxWrite& write : delivery->writes) queue_.push_back({&write, delivery.get()});

@@ -344,6 +344,12 @@ Result<std::optional<Secret>> Store::find_data_key(Transaction& tx, std::string_
   return std::optional<Secret>(std::move(*key));
 }
 
+Result<bool> Store::installation_active(Transaction& tx, std::string_view community_id) {
+  Result<Rows> state = tx.query("SELECT state FROM installations WHERE community_id = $1", {community_id});
+  if (!state) return state.error();
+  return !state->empty() && install_state_from(state->front().text(0)) == InstallState::kActive;
+}
+
 Result<Secret> Store::ensure_data_key(Transaction& tx, std::string_view community_id) {
   const std::string wrapped = wrap_data_key(key_ring_, generate_data_key(), community_id);
   Result<std::int64_t> inserted = tx.execute(
@@ -510,10 +516,9 @@ void Store::write_inbox_batch(std::span<InboxWrite* const> batch) {
         key->second = std::move(*found);
       }
       if (write.active_only && key->second && !active.contains(write.community_id)) {
-        Result<Rows> state = tx.query("SELECT state FROM installations WHERE community_id = $1", {write.community_id});
-        if (!state) return state.error();
-        active[write.community_id] =
-            !state->empty() && install_state_from(state->front().text(0)) == InstallState::kActive;
+        Result<bool> is_active = installation_active(tx, write.community_id);
+        if (!is_active) return is_active.error();
+        active[write.community_id] = *is_active;
       }
       if (!key->second || (write.active_only && !active.at(write.community_id))) {
         outcomes[i] = Error(ErrorCode::kNotFound, "the community is not installed");

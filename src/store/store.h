@@ -276,6 +276,8 @@ class Store {
   // Returns the community's data key, or nullopt when it has none (never installed, or purged).
   // `for_write` locks the key row (PostgreSQL) so a concurrent purge waits for this transaction.
   Result<std::optional<Secret>> find_data_key(Transaction& tx, std::string_view community_id, bool for_write);
+  // Returns whether the community's installation is active (false: revoked, or none).
+  Result<bool> installation_active(Transaction& tx, std::string_view community_id);
   Result<Secret> ensure_data_key(Transaction& tx, std::string_view community_id);
   Result<void> append_audit(Transaction& tx, std::string_view community_id, std::string_view action,
                             std::string_view detail);

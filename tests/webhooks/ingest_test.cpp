@@ -187,6 +187,16 @@ TEST_F(IngestTest, StoresEachEventUnderItsCommunityBeforeAnswering) {
   EXPECT_THAT(keys, UnorderedElementsAre(Pair("111", "mid:mid.1"), Pair("222", "mid:mid.2"), Pair("111", "mid:mid.4")));
 }
 
+TEST_F(IngestTest, ARevokedCommunitysEventsAreDroppedThoughItsDataIsNotPurgedYet) {
+  ASSERT_THAT(store_->community("222")->revoke_installation(), IsOk());  // its data key stays until the purge
+  const auto response = post(page_delivery({chat_item("mid.1", 111, "help"), chat_item("mid.2", 222, "hi")}));
+  ASSERT_EQ(response.status, 200u);
+  EXPECT_EQ(json::parse(response.body), json::parse(R"({"stored":1,"duplicates":0,"dropped":1})"));
+  const auto events = drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events.front().community_id, "111");
+}
+
 TEST_F(IngestTest, ARedeliveryIsStoredOnce) {
   const std::string body = page_delivery({chat_item("mid.1", 111, "help"), chat_item("mid.2", 222, "hi")});
   ASSERT_EQ(post(body).status, 200u);
