@@ -143,6 +143,16 @@ std::string inbox_page_room_schema(Dialect dialect) {
   return dialect == Dialect::kPostgres ? "ALTER TABLE inbox SET (fillfactor = 50);" : "";
 }
 
+// The index claims read (a community's pending events in id order) holds pending events only:
+// handling an event then adds no entry to it, and it stays as small as the queue, however many
+// handled events the inbox keeps for de-duplication.
+std::string inbox_pending_index_schema() {
+  return R"(
+DROP INDEX inbox_community_order;
+CREATE INDEX inbox_pending_order ON inbox (community_id, id) WHERE state = 'pending';
+)";
+}
+
 std::string create_migrations_table() {
   return "CREATE TABLE IF NOT EXISTS schema_migrations ("
          "version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -176,7 +186,8 @@ std::vector<Migration> kit_migrations(Dialect dialect) {
           Migration{.version = 5, .name = "account link tokens", .sql = account_link_tokens_schema()},
           Migration{.version = 6, .name = "pending installs", .sql = pending_installs_schema()},
           Migration{.version = 7, .name = "purge job leases", .sql = purge_job_leases_schema()},
-          Migration{.version = 8, .name = "inbox page room", .sql = inbox_page_room_schema(dialect)}};
+          Migration{.version = 8, .name = "inbox page room", .sql = inbox_page_room_schema(dialect)},
+          Migration{.version = 9, .name = "pending inbox index", .sql = inbox_pending_index_schema()}};
 }
 
 Result<std::int64_t> schema_version(Database& database) {

@@ -161,10 +161,15 @@ Result<PendingInstallSummary> waiting_install(const Rows& rows) {
 // Takes the claim's advisory lock (PostgreSQL), and keeps the planner from bitmap scans for the
 // rest of the transaction: without fresh statistics (a backlog that arrived faster than
 // autovacuum analyses it) it would read every pending row of a community through a bitmap and sort
-// them, where the ordered index scan stops after the run's few rows.
-Result<void> prepare_claim(Transaction& tx, Dialect dialect, std::int64_t lock) {
+// them, where the ordered index scan stops after the run's few rows. A claim that need not be
+// durable commits without waiting for its WAL flush: lost in a database crash, it only leaves its
+// rows unleased, and any later durable commit of this server (a completion) flushes it first.
+Result<void> prepare_claim(Transaction& tx, Dialect dialect, std::int64_t lock, bool durable) {
   if (dialect != Dialect::kPostgres) return ok_result();
-  Result<Rows> locked = tx.query("SELECT pg_advisory_xact_lock($1), set_config('enable_bitmapscan', 'off', true)", {lock});
+  Result<Rows> locked = tx.query(
+      "SELECT pg_advisory_xact_lock($1), set_config('enable_bitmapscan', 'off', true), "
+      "set_config('synchronous_commit', $2, true)",
+      {lock, durable ? "on" : "off"});
   if (!locked) return locked.error();
   return ok_result();
 }
@@ -175,15 +180,21 @@ Result<void> prepare_claim(Transaction& tx, Dialect dialect, std::int64_t lock) 
 // clock, Store::queue_now_ms): so a community's rows
 // are only ever claimed as a run from its oldest, and not at all while that one waits. Each
 // community costs an index probe of (community_id[, pending's columns], id), however long the queue.
-std::string claimable_runs_sql(Dialect dialect, std::string_view table, std::string_view pending) {
+// With `floors` (PostgreSQL), the communities named in $4 (a text[]) are read from the ids in $5
+// (a bigint[], in the same order) on: see ClaimFloors.
+std::string claimable_runs_sql(Dialect dialect, std::string_view table, std::string_view pending, bool floors) {
   const std::string t(table);
-  const std::string where = pending.empty() ? "" : " AND i." + std::string(pending);
-  const std::string oldest =
-      "SELECT i.id FROM " + t + " i WHERE i.community_id = c.community_id" + where + " ORDER BY i.id LIMIT $2";
+  std::string where = pending.empty() ? "" : " AND i." + std::string(pending);
+  if (floors) where += " AND i.id >= COALESCE(f.first_id, 0)";
+  const std::string oldest = " FROM " + t + " i WHERE i.community_id = c.community_id" + where + " ORDER BY i.id LIMIT $2";
+  const std::string floors_join =
+      floors ? " LEFT JOIN unnest($4::text[], $5::bigint[]) f (community_id, first_id) ON f.community_id = c.community_id"
+             : "";
   const std::string runs =
       dialect == Dialect::kPostgres
-          ? "FROM community_keys c CROSS JOIN LATERAL (" + oldest + ") o JOIN " + t + " e ON e.id = o.id"
-          : "FROM community_keys c JOIN " + t + " e ON e.id IN (" + oldest + ")";
+          ? "FROM community_keys c" + floors_join +
+                " CROSS JOIN LATERAL (SELECT i.id, i.community_id, i.next_attempt_at, i.lease_until" + oldest + ") e"
+          : "FROM community_keys c JOIN " + t + " e ON e.id IN (SELECT i.id" + oldest + ")";
   return "WITH run AS (SELECT e.id, e.community_id, CASE WHEN e.next_attempt_at <= $1 AND "
          "(e.lease_until IS NULL OR e.lease_until <= $1) THEN 0 ELSE 1 END AS blocked " + runs +
          "), cut AS (SELECT id, MAX(blocked) OVER (PARTITION BY community_id ORDER BY id "
@@ -198,22 +209,56 @@ struct ClaimQuery {
   std::string_view lease;      // the SET assignments that lease a row, of $1 … $n
   std::string_view returning;  // the columns returned for each claimed row
   std::int64_t lock = 0;       // the advisory lock that serialises claimers (PostgreSQL)
+  bool durable = true;         // whether the claim's commit waits for its WAL flush (PostgreSQL)
 };
 
 struct ClaimLimits {
   std::int64_t now = 0;  // on the queue clock
   std::int64_t per_community = 1;
   std::int64_t total = 0;
+  const ClaimFloors::Floors* floors = nullptr;  // where communities' pending rows begin (PostgreSQL)
 };
+
+// Returns `values` as a PostgreSQL array literal of quoted elements, e.g. {"a","b"}.
+template <class Range>
+std::string array_literal(const Range& values) {
+  std::string literal = "{";
+  for (const auto& value : values) {
+    if (literal.size() > 1) literal += ',';
+    literal += '"';
+    for (const char c : value) {
+      if (c == '"' || c == '\\') literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  return literal + "}";
+}
+
+// Returns `floors` as the two array literals of a claim's SELECT ($4 and $5): their communities,
+// and their first ids in the same order.
+std::pair<std::string, std::string> floor_arrays(const ClaimFloors::Floors& floors) {
+  std::vector<std::string> communities;
+  std::vector<std::string> first_ids;
+  for (const auto& [community, first_id] : floors) {
+    communities.push_back(community);
+    first_ids.push_back(std::to_string(first_id));
+  }
+  return {array_literal(communities), array_literal(first_ids)};
+}
 
 // Claims the rows claimable_runs_sql picks: selects their ids, then leases them by id (a list of
 // ids keeps either engine's planner on the primary key, whatever its statistics say). Returns
 // the claimed rows' `returning` columns.
 Result<Rows> claim_rows(Transaction& tx, Dialect dialect, const ClaimQuery& query,
                         std::span<const SqlValue> lease_values, const ClaimLimits& limits) {
-  if (Result<void> prepared = prepare_claim(tx, dialect, query.lock); !prepared) return prepared.error();
-  Result<Rows> ids =
-      tx.query(claimable_runs_sql(dialect, query.table, query.pending), {limits.now, limits.per_community, limits.total});
+  if (Result<void> prepared = prepare_claim(tx, dialect, query.lock, query.durable); !prepared) return prepared.error();
+  const auto [floor_communities, floor_ids] =
+      limits.floors != nullptr ? floor_arrays(*limits.floors) : std::pair<std::string, std::string>{};
+  std::vector<SqlValue> select_params{limits.now, limits.per_community, limits.total};
+  if (limits.floors != nullptr) select_params.insert(select_params.end(), {floor_communities, floor_ids});
+  Result<Rows> ids = tx.query_values(
+      claimable_runs_sql(dialect, query.table, query.pending, limits.floors != nullptr), select_params);
   if (!ids) return ids.error();
   // On PostgreSQL each leased row is checked again, in case a late completion committed since the
   // SELECT; SQLite's writer lock rules that out.
@@ -568,7 +613,10 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
   const std::string claim_token = core::secure_random_token(16);
   const TimePoint now = clock_.now();
   const std::int64_t queue_now = queue_time_ms(now);
-  return transact_value(*database_, [&](Transaction& tx) -> Result<std::vector<ClaimedEvent>> {
+  // Floors only pay on PostgreSQL, whose index keeps handled events' entries until a vacuum.
+  const bool postgres = database_->dialect() == Dialect::kPostgres;
+  const std::optional<ClaimFloors::Floors> floors = postgres ? inbox_claim_floors_.next_claim() : std::nullopt;
+  auto claim = [&](Transaction& tx) -> Result<std::vector<ClaimedEvent>> {
     const std::array<SqlValue, 3> lease_values{worker, claim_token, queue_now + lease.count()};
     Result<Rows> rows = claim_rows(
         tx, database_->dialect(),
@@ -576,11 +624,13 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
          .pending = "state = 'pending'",
          .lease = "claimed_by = $1, claim_token = $2, lease_until = $3",
          .returning = "id, community_id, topic, dedupe_key, payload_sealed, attempts, received_at",
-         .lock = kInboxClaimLock},
+         .lock = kInboxClaimLock,
+         .durable = false},
         lease_values,
         {.now = queue_now,
          .per_community = static_cast<std::int64_t>(std::max<std::size_t>(1, per_community)),
-         .total = static_cast<std::int64_t>(limit)});
+         .total = static_cast<std::int64_t>(limit),
+         .floors = floors ? &*floors : nullptr});
     if (!rows) return rows.error();
     std::vector<ClaimedEvent> out;
     std::map<std::string, std::optional<Secret>> keys;
@@ -608,7 +658,15 @@ Result<std::vector<ClaimedEvent>> Store::claim_inbox_events(std::string_view wor
     }
     std::sort(out.begin(), out.end(), [](const ClaimedEvent& a, const ClaimedEvent& b) { return a.id < b.id; });
     return out;
-  });
+  };
+  Result<std::vector<ClaimedEvent>> claimed = transact_value(*database_, claim);
+  if (postgres && claimed) {
+    std::vector<std::pair<std::string, std::int64_t>> taken;
+    taken.reserve(claimed->size());
+    for (const ClaimedEvent& event : *claimed) taken.emplace_back(event.community_id, event.id);
+    inbox_claim_floors_.record(!floors, taken);
+  }
+  return claimed;
 }
 
 Result<void> Store::complete_inbox_event(const ClaimedEvent& event, std::span<const std::string> replies) {

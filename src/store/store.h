@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/key_ring.h"
+#include "store/claim_floors.h"
 #include "store/community_scope.h"
 #include "store/database.h"
 #include "store/passwords.h"
@@ -304,6 +305,7 @@ class Store {
   std::once_flag dummy_hash_once_;
   std::string dummy_hash_;  // verified against for unknown emails; set once under dummy_hash_once_
   std::unique_ptr<GroupCommitter> committer_;  // null unless options_.group_commit
+  ClaimFloors inbox_claim_floors_;             // where inbox claims start reading (PostgreSQL)
 };
 
 }  // namespace wik::store

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "store/claim_floors.h"
 #include "store/fault_injecting_database.h"
 #include "store/migrations.h"
 #include "store/store_test_fixture.h"
@@ -857,6 +858,34 @@ TYPED_TEST(StoreContractTest, FailedAttemptsRetryThenBecomeDeadLettersThatReplay
   ASSERT_THAT(*replayed, SizeIs(1));
   EXPECT_EQ((*replayed)[0].payload, "the-payload");
   EXPECT_EQ((*replayed)[0].attempts, 0);
+}
+
+// On PostgreSQL a claim reads a community from where its last claimed run began (ClaimFloors): a
+// dead letter replayed below that is found by the next full scan, while later events keep coming.
+TYPED_TEST(StoreContractTest, AReplayedDeadLetterIsClaimedThoughLaterEventsWereClaimedSince) {
+  CommunityScope a = this->install("1");
+  ASSERT_THAT(a.insert_inbox_event(event("first")), IsOk());
+  ClaimedEvent first = this->store_->claim_inbox_events("w", 10, 30s).value().at(0);
+  ASSERT_THAT(this->store_->fail_inbox_event(first, "malformed", std::nullopt), IsOk());
+  ASSERT_THAT(a.insert_inbox_event(event("second")), IsOk());
+  ClaimedEvent second = this->store_->claim_inbox_events("w", 10, 30s).value().at(0);
+  ASSERT_EQ(second.dedupe_key, "second");
+  ASSERT_THAT(this->store_->complete_inbox_event(second), IsOk());
+  ASSERT_THAT(a.replay_dead_letter(a.dead_letters().value().at(0).id), IsOk());
+
+  std::size_t claims = 0;
+  bool replayed_claimed = false;
+  while (!replayed_claimed && claims <= ClaimFloors::kFullScanEvery) {
+    ASSERT_THAT(a.insert_inbox_event(event("later-" + std::to_string(claims))), IsOk());
+    std::vector<ClaimedEvent> claimed = this->store_->claim_inbox_events("w", 10, 30s, 10).value();
+    ++claims;
+    ASSERT_THAT(claimed, Not(IsEmpty()));
+    for (const ClaimedEvent& event : claimed) {
+      replayed_claimed = replayed_claimed || event.dedupe_key == "first";
+      ASSERT_THAT(this->store_->complete_inbox_event(event), IsOk());
+    }
+  }
+  EXPECT_TRUE(replayed_claimed) << "after " << claims << " claims";
 }
 
 TYPED_TEST(StoreContractTest, CountsPendingEventsAndDeadLettersPerCommunity) {

@@ -252,6 +252,13 @@ Result<PostgresDatabase::Connection> PostgresDatabase::acquire() {
   }
   // Quiet NOTICEs (for example from VACUUM) instead of printing them on stderr.
   PQsetNoticeProcessor(connection->connection, [](void*, const char*) {}, nullptr);
+  // The kit's statements are short, so compiling them never pays: with stale statistics (a backlog
+  // that arrived faster than autovacuum analyses it) the planner's estimates pass jit_above_cost
+  // and a claim spent more time in the JIT compiler than running.
+  if (Result<PgResult> set = run_script(connection->connection, "SET jit = off"); !set) {
+    release(nullptr);
+    return set.error().with_context("PostgreSQL session setup");
+  }
   return connection;
 }
 
