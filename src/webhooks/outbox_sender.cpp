@@ -1,6 +1,10 @@
 #include "webhooks/outbox_sender.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -123,11 +127,24 @@ asio::awaitable<Result<std::size_t>> OutboxSender::run_once() {
                                                                                          kStoreCallDeadline);
   if (!claimed) co_return Error(ErrorCode::kTimeout, "claiming outbox replies timed out");
   if (!claimed->ok()) co_return claimed->error();
-  // One reply per community per batch (the claim guarantees it), so sending them one after
-  // another keeps each community's order; communities could go concurrently, but a reply is one
-  // round trip and batches are small.
-  for (auto& message : claimed->value()) co_await send(std::move(message));
-  co_return claimed->value().size();
+  // One reply per community per batch (the claim guarantees it), so the batch's replies go
+  // concurrently, each community's order kept: a slow round trip delays its own community only
+  // until the batch ends, not every reply queued behind it.
+  const std::size_t count = claimed->value().size();
+  if (count == 0) co_return count;  // a group of no operations would never complete
+  const auto executor = co_await asio::this_coro::executor;
+  using SendOperation = decltype(asio::co_spawn(executor, send({}), asio::deferred));
+  std::vector<SendOperation> sends;
+  sends.reserve(count);
+  for (auto& message : claimed->value()) {
+    sends.push_back(asio::co_spawn(executor, send(std::move(message)), asio::deferred));
+  }
+  auto group = asio::experimental::make_parallel_group(std::move(sends));
+  auto [order, failures] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  for (const std::exception_ptr& failure : failures) {
+    if (failure) spdlog::error("webhooks: sending a reply threw; it is claimed again after its lease");
+  }
+  co_return count;
 }
 
 asio::awaitable<void> OutboxSender::loop(OutboxSender* self) {

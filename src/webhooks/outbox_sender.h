@@ -1,5 +1,6 @@
 // OutboxSender: sends the replies handlers queued in the outbox (Store::complete_inbox_event),
-// oldest first per community, and deletes each once the platform took it.
+// oldest first per community, and deletes each once the platform took it. A batch holds at most
+// one reply per community, and its replies go concurrently (at most `batch` round trips at once).
 //
 // Why an outbox: a reply is queued in the same transaction that marks its event handled, so a
 // handler that fails (and is retried) has sent nothing, and an event handled once sends its

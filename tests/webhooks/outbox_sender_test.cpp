@@ -1,7 +1,8 @@
 // The outbox sender on a real store: replies leave in order per community and their rows go once
 // sent; a transient failure is retried after its back-off; a refusal for good drops the reply; one
-// community's backlog never delays another's reply; the pacing holds replies back without spending
-// their attempts, and lets them go, in order, when their time comes.
+// community's backlog never delays another's reply, and communities' replies go at once; the
+// pacing holds replies back without spending their attempts, and lets them go, in order, when
+// their time comes.
 #include "webhooks/outbox_sender.h"
 
 #include <gmock/gmock.h>
@@ -9,6 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <map>
 #include <vector>
 
@@ -65,6 +69,12 @@ class OutboxSenderTest : public ::testing::Test {
   }
 
   asio::awaitable<Result<void>> scripted_send(const store::OutboxMessage& message) {
+    if (round_trip_ > std::chrono::milliseconds::zero()) {
+      max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+      asio::steady_timer round_trip(co_await asio::this_coro::executor, round_trip_);
+      co_await round_trip.async_wait(asio::use_awaitable);
+      --in_flight_;
+    }
     auto failure = failures_.find(message.body);
     if (failure != failures_.end() && failure->second.second > 0) {
       --failure->second.second;
@@ -109,6 +119,9 @@ class OutboxSenderTest : public ::testing::Test {
   std::map<std::string, std::vector<std::string>> delivered_;
   std::map<std::string, std::chrono::system_clock::time_point> sent_at_;  // body → when it was sent
   std::map<std::string, std::pair<ErrorCode, int>> failures_;  // body → (error, failures left)
+  std::chrono::milliseconds round_trip_{0};  // how long each send takes (real time)
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
 };
 
 TEST_F(OutboxSenderTest, RepliesLeaveInOrderPerCommunityAndTheirRowsGo) {
@@ -176,6 +189,20 @@ TEST_F(OutboxSenderTest, ACommunitysThousandQueuedRepliesDoNotDelayAnotherCommun
   ASSERT_THAT(sent, IsOk());
   EXPECT_THAT(delivered_["222"], ElementsAre("b1")) << "in the first batch";
   EXPECT_THAT(delivered_["111"], ElementsAre("a1"));
+}
+
+TEST_F(OutboxSenderTest, RepliesOfDifferentCommunitiesAreSentConcurrentlyAndEachCommunitysInOrder) {
+  round_trip_ = std::chrono::milliseconds(20);
+  queue("111", "a", {"a1", "a2"});
+  queue("222", "b", {"b1", "b2"});
+  queue("333", "c", {"c1"});
+  drain();
+  EXPECT_EQ(max_in_flight_, 3) << "one round trip at a time per community, the communities at once";
+  EXPECT_THAT(delivered_["111"], ElementsAre("a1", "a2"));
+  EXPECT_THAT(delivered_["222"], ElementsAre("b1", "b2"));
+  EXPECT_THAT(delivered_["333"], ElementsAre("c1"));
+  EXPECT_EQ(counted("sent"), 5u);
+  EXPECT_EQ(outbox_rows(), 0);
 }
 
 TEST_F(OutboxSenderTest, TheCommunityBudgetHoldsRepliesBackWithoutSpendingTheirAttempts) {
