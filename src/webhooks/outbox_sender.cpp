@@ -119,6 +119,10 @@ asio::awaitable<void> OutboxSender::send(store::OutboxMessage message) {
   count_reply(outcome);
 }
 
+asio::awaitable<void> OutboxSender::send_from(std::vector<store::OutboxMessage>* batch, std::size_t* next) {
+  while (*next < batch->size()) co_await send(std::move((*batch)[(*next)++]));
+}
+
 asio::awaitable<Result<std::size_t>> OutboxSender::run_once() {
   std::function<Result<std::vector<store::OutboxMessage>>()> claim = [this] {
     return store_.claim_outbox(options_.batch, options_.lease);
@@ -130,19 +134,21 @@ asio::awaitable<Result<std::size_t>> OutboxSender::run_once() {
   // One reply per community per batch (the claim guarantees it), so the batch's replies go
   // concurrently, each community's order kept: a slow round trip delays its own community only
   // until the batch ends, not every reply queued behind it.
-  const std::size_t count = claimed->value().size();
+  std::vector<store::OutboxMessage>& batch = claimed->value();
+  const std::size_t count = batch.size();
   if (count == 0) co_return count;  // a group of no operations would never complete
   const auto executor = co_await asio::this_coro::executor;
-  using SendOperation = decltype(asio::co_spawn(executor, send({}), asio::deferred));
-  std::vector<SendOperation> sends;
-  sends.reserve(count);
-  for (auto& message : claimed->value()) {
-    sends.push_back(asio::co_spawn(executor, send(std::move(message)), asio::deferred));
+  std::size_t next = 0;
+  using SenderOperation = decltype(asio::co_spawn(executor, send_from(&batch, &next), asio::deferred));
+  std::vector<SenderOperation> senders;
+  const std::size_t concurrent = std::clamp<std::size_t>(options_.concurrent_sends, 1, count);
+  for (std::size_t i = 0; i < concurrent; ++i) {
+    senders.push_back(asio::co_spawn(executor, send_from(&batch, &next), asio::deferred));
   }
-  auto group = asio::experimental::make_parallel_group(std::move(sends));
+  auto group = asio::experimental::make_parallel_group(std::move(senders));
   auto [order, failures] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
   for (const std::exception_ptr& failure : failures) {
-    if (failure) spdlog::error("webhooks: sending a reply threw; it is claimed again after its lease");
+    if (failure) spdlog::error("webhooks: sending replies threw; the unsent ones are claimed again after their lease");
   }
   co_return count;
 }

@@ -1,6 +1,6 @@
 // OutboxSender: sends the replies handlers queued in the outbox (Store::complete_inbox_event),
 // oldest first per community, and deletes each once the platform took it. A batch holds at most
-// one reply per community, and its replies go concurrently (at most `batch` round trips at once).
+// one reply per community, and its replies go concurrently, `concurrent_sends` round trips at once.
 //
 // Why an outbox: a reply is queued in the same transaction that marks its event handled, so a
 // handler that fails (and is retried) has sent nothing, and an event handled once sends its
@@ -50,6 +50,9 @@ struct OutboxOptions {
   std::chrono::milliseconds retry_base = std::chrono::seconds(1);
   std::chrono::milliseconds retry_max = std::chrono::minutes(10);
   std::size_t store_threads = 2;
+  // Replies of a batch in flight at once; the Graph client keeps 8 idle connections per host, so
+  // more would open connections it then closes.
+  std::size_t concurrent_sends = 8;
   BotConfig pacing;  // the community budget and the thread spacing ([bot] in docs/configuration.md)
 };
 
@@ -78,6 +81,9 @@ class OutboxSender {
   static boost::asio::awaitable<void> loop(OutboxSender* self);
   boost::asio::awaitable<void> send(store::OutboxMessage message);
   boost::asio::awaitable<void> defer(store::OutboxMessage message, Deferral deferral);
+  // Sends the batch's replies from `*next` on, one at a time, taking each from the shared `*next`;
+  // several run at once on the loop's executor.
+  boost::asio::awaitable<void> send_from(std::vector<store::OutboxMessage>* batch, std::size_t* next);
   void count_reply(std::string_view outcome);
 
   store::Store& store_;

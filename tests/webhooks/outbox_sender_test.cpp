@@ -41,11 +41,12 @@ class OutboxSenderTest : public ::testing::Test {
     pace({});
   }
 
-  // Replaces the sender by one with the pacing `pacing`.
-  void pace(BotConfig pacing) {
+  // Replaces the sender by one with the pacing `pacing`, sending `concurrent_sends` replies at once.
+  void pace(BotConfig pacing, std::size_t concurrent_sends = OutboxOptions{}.concurrent_sends) {
     ReplySender send = [this](const store::OutboxMessage& message) { return scripted_send(message); };
-    sender_ = std::make_unique<OutboxSender>(*store_, std::move(send), clock_, metrics_,
-                                             OutboxOptions{.retry_base = std::chrono::seconds(1), .pacing = pacing});
+    sender_ = std::make_unique<OutboxSender>(
+        *store_, std::move(send), clock_, metrics_,
+        OutboxOptions{.retry_base = std::chrono::seconds(1), .concurrent_sends = concurrent_sends, .pacing = pacing});
   }
 
   // Queues `replies` as the replies of one handled event of `community`.
@@ -201,6 +202,16 @@ TEST_F(OutboxSenderTest, RepliesOfDifferentCommunitiesAreSentConcurrentlyAndEach
   EXPECT_THAT(delivered_["111"], ElementsAre("a1", "a2"));
   EXPECT_THAT(delivered_["222"], ElementsAre("b1", "b2"));
   EXPECT_THAT(delivered_["333"], ElementsAre("c1"));
+  EXPECT_EQ(counted("sent"), 5u);
+  EXPECT_EQ(outbox_rows(), 0);
+}
+
+TEST_F(OutboxSenderTest, NoMoreRepliesThanConcurrentSendsAreInFlight) {
+  pace({}, 2);
+  round_trip_ = std::chrono::milliseconds(20);
+  for (const char* community : {"111", "222", "333", "444", "555"}) queue(community, "m", {std::string(community)});
+  drain();
+  EXPECT_EQ(max_in_flight_, 2);
   EXPECT_EQ(counted("sent"), 5u);
   EXPECT_EQ(outbox_rows(), 0);
 }
