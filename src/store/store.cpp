@@ -247,6 +247,28 @@ std::pair<std::string, std::string> floor_arrays(const ClaimFloors::Floors& floo
   return {array_literal(communities), array_literal(first_ids)};
 }
 
+// A queue whose claimed rows can be given back: its table, and the SET assignments that drop a
+// row's claim.
+struct ClaimedTable {
+  std::string_view table;
+  std::string_view released;
+};
+
+// Gives the row `id` of `queue` back, claimable again from `not_before` (on the queue clock), when
+// `claim_token` still holds it; kConflict with `lost` otherwise.
+Result<void> give_back_claimed(Database& database, const ClaimedTable& queue, std::int64_t id,
+                               std::string_view claim_token, std::int64_t not_before, std::string_view lost) {
+  return database.transact([&](Transaction& tx) -> Result<void> {
+    Result<std::int64_t> given_back =
+        tx.execute("UPDATE " + std::string(queue.table) + " SET next_attempt_at = $3, " + std::string(queue.released) +
+                       " WHERE id = $1 AND claim_token = $2",
+                   {id, claim_token, not_before});
+    if (!given_back) return given_back.error();
+    if (*given_back == 0) return Error(ErrorCode::kConflict, std::string(lost));
+    return ok_result();
+  });
+}
+
 // Claims the rows claimable_runs_sql picks: selects their ids, then leases them by id (a list of
 // ids keeps either engine's planner on the primary key, whatever its statistics say). Returns
 // the claimed rows' `returning` columns.
@@ -860,15 +882,16 @@ Result<OutboxOutcome> Store::fail_outbox(const OutboxMessage& message, std::stri
 }
 
 Result<void> Store::defer_outbox(const OutboxMessage& message, TimePoint not_before) {
-  return database_->transact([&](Transaction& tx) -> Result<void> {
-    Result<std::int64_t> deferred = tx.execute(
-        "UPDATE outbox SET next_attempt_at = $3, claim_token = NULL, lease_until = NULL "
-        "WHERE id = $1 AND claim_token = $2",
-        {message.id, message.claim_token, queue_time_ms(not_before)});
-    if (!deferred) return deferred.error();
-    if (*deferred == 0) return Error(ErrorCode::kConflict, "the claim on this reply was lost");
-    return ok_result();
-  });
+  return give_back_claimed(*database_, {.table = "outbox", .released = "claim_token = NULL, lease_until = NULL"},
+                           message.id, message.claim_token, queue_time_ms(not_before),
+                           "the claim on this reply was lost");
+}
+
+Result<void> Store::defer_inbox_event(const ClaimedEvent& event, TimePoint not_before) {
+  return give_back_claimed(*database_,
+                           {.table = "inbox", .released = "claimed_by = NULL, claim_token = NULL, lease_until = NULL"},
+                           event.id, event.claim_token, queue_time_ms(not_before),
+                           "the claim on this inbox event was lost");
 }
 
 Result<FailOutcome> Store::fail_inbox_event(const ClaimedEvent& event, std::string_view error,

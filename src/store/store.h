@@ -135,6 +135,11 @@ class Store {
   // `retry_at` is nullopt (an event that can never succeed), moves the event to the dead letters. kConflict when the claim was lost. `error` must hold no secret.
   Result<FailOutcome> fail_inbox_event(const ClaimedEvent& event, std::string_view error,
                                        std::optional<TimePoint> retry_at);
+  // Gives a claimed event back unhandled, to be claimed again from `not_before` on (its handler
+  // was throttled by the platform: not the event's fault): it keeps its attempts and last error,
+  // and its community's later events wait behind it. kConflict when the claim was lost (nothing
+  // changes then).
+  Result<void> defer_inbox_event(const ClaimedEvent& event, TimePoint not_before);
   // ---- Reply outbox
   // Claims up to `limit` queued replies whose retry time has come, only the oldest of each
   // community (so a community's replies go out in order), until now + `lease`. Costs an index

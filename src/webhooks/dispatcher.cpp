@@ -115,6 +115,7 @@ asio::awaitable<void> Dispatcher::handle_run(std::vector<store::ClaimedEvent> ru
       co_await fail(event, *failure);
       break;
     }
+    throttled_.erase(community);
     batch->handled.push_back({.event = std::move(event), .effects = std::move(std::get<0>(first)->value())});
     batch->changed.notify();
   }
@@ -139,6 +140,18 @@ asio::awaitable<void> Dispatcher::give_back(std::vector<store::ClaimedEvent> eve
 }
 
 asio::awaitable<void> Dispatcher::fail(const store::ClaimedEvent& event, const Error& failure) {
+  if (failure.code() == ErrorCode::kRateLimited) {
+    const int throttles = ++throttled_[event.community_id];
+    const auto not_before = clock_.now() + backoff(options_.retry_base, options_.retry_max, throttles - 1);
+    std::function<Result<void>()> defer = [this, event, not_before] {
+      return store_.defer_inbox_event(event, not_before);
+    };
+    auto deferred = co_await http::run_blocking<Result<void>>(pool_, std::move(defer), kStoreCallDeadline);
+    const bool lost = !deferred || !deferred->ok();
+    count(lost ? "lost_claim" : "throttled");
+    if (lost && deferred && deferred->error().code() == ErrorCode::kConflict) count_stale(1);
+    co_return;
+  }
   // A malformed event fails the same way every time: it becomes a dead letter at once.
   const std::optional<std::chrono::system_clock::time_point> when =
       failure.code() == ErrorCode::kMalformed ? std::nullopt : std::optional(retry_at(event.attempts));

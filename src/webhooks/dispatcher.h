@@ -12,7 +12,10 @@
 // event is marked handled; writes that fail count as a failure of the handler. A failure or a
 // timeout schedules a retry after an exponential back-off (retry_base × 2^attempts, capped at
 // retry_max) until the store's max_attempts, after which the event becomes a dead letter with its
-// last error; a kMalformed failure (an event that can never be handled) becomes one at once. The
+// last error; a kMalformed failure (an event that can never be handled) becomes one at once. A
+// kRateLimited failure (the platform throttles the community's Graph calls) spends no attempt, so
+// a long throttle never makes a dead letter: the event waits retry_base × 2^n after its
+// community's n-th throttle in a row (Store::defer_inbox_event), counted as "throttled". The
 // rest of that community's run is given back unhandled, to wait behind it. An event whose worker
 // died (or stopped: a paused process) is claimed again once its lease expires; a handler is never
 // started on an event whose lease has run out (the rest of the run is given back instead), and the
@@ -38,6 +41,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -105,7 +109,7 @@ class Dispatcher {
   static boost::asio::awaitable<void> loop(Dispatcher* self);
   // Handles one community's run in order until it ends or an event fails.
   boost::asio::awaitable<void> handle_run(std::vector<store::ClaimedEvent> run, std::shared_ptr<Batch> batch);
-  // Records a failed attempt of `event` (a retry or a dead letter).
+  // Records a failed attempt of `event` (a retry or a dead letter), or a throttled one (a wait).
   boost::asio::awaitable<void> fail(const store::ClaimedEvent& event, const Error& failure);
   // Gives claimed events back unhandled, to be claimed again in order.
   boost::asio::awaitable<void> give_back(std::vector<store::ClaimedEvent> events);
@@ -128,6 +132,7 @@ class Dispatcher {
   bool loop_running_ = false;  // guarded by loop_mutex_
   WakeSignal wake_;
   std::function<void()> replies_queued_;
+  std::map<std::string, int> throttled_;  // throttles in a row, per community being throttled; the loop only
 };
 
 }  // namespace wik::webhooks

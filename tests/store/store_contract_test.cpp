@@ -888,6 +888,22 @@ TYPED_TEST(StoreContractTest, AReplayedDeadLetterIsClaimedThoughLaterEventsWereC
   EXPECT_TRUE(replayed_claimed) << "after " << claims << " claims";
 }
 
+TYPED_TEST(StoreContractTest, ADeferredEventKeepsItsAttemptsAndWaitsWithItsCommunityUntilItsTime) {
+  CommunityScope a = this->install("1");
+  ASSERT_THAT(a.insert_inbox_event(event("first")), IsOk());
+  ASSERT_THAT(a.insert_inbox_event(event("second")), IsOk());
+  ClaimedEvent first = this->store_->claim_inbox_events("w", 10, 30s).value().at(0);
+  ASSERT_THAT(this->store_->defer_inbox_event(first, this->clock_.now() + 10s), IsOk());
+  EXPECT_THAT(this->store_->defer_inbox_event(first, this->clock_.now()), HasError(ErrorCode::kConflict))
+      << "the claim was given up";
+  EXPECT_THAT(this->store_->claim_inbox_events("w", 10, 30s, 10).value(), IsEmpty()) << "second waits behind it";
+  this->clock_.advance(10s);
+  std::vector<ClaimedEvent> claimed = this->store_->claim_inbox_events("w", 10, 30s, 10).value();
+  ASSERT_THAT(claimed, SizeIs(2));
+  EXPECT_EQ(claimed[0].dedupe_key, "first");
+  EXPECT_EQ(claimed[0].attempts, 0);
+}
+
 TYPED_TEST(StoreContractTest, CountsPendingEventsAndDeadLettersPerCommunity) {
   StoreOptions options = test_options();
   options.max_attempts = 1;

@@ -42,6 +42,7 @@ struct Journal {
   int running = 0;
   int most_running = 0;
   std::map<std::string, int> failures_left;  // dedupe key → failures still to give
+  std::map<std::string, int> throttles_left;  // dedupe key → kRateLimited answers still to give
   std::set<std::string> slow;                // dedupe keys whose handler takes too long
   std::set<std::string> malformed;           // dedupe keys whose handler finds the event malformed
   int replies_per_event = 0;                 // replies each successful handler gives
@@ -76,6 +77,12 @@ asio::awaitable<Result<EventEffects>> journaling_handler(Journal* journal, store
     if (left != journal->failures_left.end() && left->second > 0) {
       --left->second;
       fail = true;
+    }
+    if (auto throttled = journal->throttles_left.find(event.dedupe_key);
+        throttled != journal->throttles_left.end() && throttled->second > 0) {
+      --throttled->second;
+      --journal->running;
+      co_return Error(ErrorCode::kRateLimited, "scripted throttle");
     }
     slow = journal->slow.contains(event.dedupe_key);
     if (journal->malformed.contains(event.dedupe_key)) {
@@ -285,6 +292,30 @@ TEST_F(DispatcherTest, AfterMaxAttemptsTheEventIsADeadLetterAndItsCommunityMoves
   ASSERT_THAT(dead, IsOk());
   ASSERT_THAT(*dead, SizeIs(1));
   EXPECT_EQ(dead->front().last_error, "scripted failure");
+}
+
+TEST_F(DispatcherTest, AThrottledEventWaitsLongerEachTimeWithoutSpendingAttemptsAndIsNeverADeadLetter) {
+  open_store({.max_attempts = 2});
+  journal_.throttles_left["a0"] = 4;
+  add("111", "a0");
+  add("111", "a1");
+  add("222", "b0");
+  drain();
+  EXPECT_THAT(journal_.handled["222"], ElementsAre("b0")) << "another community is not held back";
+  // The waits after the 1st..4th throttle in a row: 1, 2, 4 and 8 s (retry_base 1 s).
+  for (const int wait_s : {1, 2, 4, 8}) {
+    EXPECT_THAT(journal_.handled["111"], ::testing::IsEmpty()) << "a1 waits behind a0";
+    clock_.advance(std::chrono::seconds(wait_s) - std::chrono::milliseconds(1));
+    drain();
+    EXPECT_THAT(journal_.handled["111"], ::testing::IsEmpty()) << "not before its wait of " << wait_s << " s";
+    clock_.advance(std::chrono::milliseconds(1));
+    drain();
+  }
+  EXPECT_THAT(journal_.handled["111"], ElementsAre("a0", "a1"));
+  EXPECT_EQ(journal_.calls["a0"], 5);
+  EXPECT_THAT(store_->community("111")->dead_letters().value(), ::testing::IsEmpty())
+      << "4 throttles with max_attempts 2 and no dead letter";
+  EXPECT_EQ(dispatched("throttled"), 4u);
 }
 
 TEST_F(DispatcherTest, RepliesAreQueuedWithTheEventsCompletionAndOnlyForAHandlerThatSucceeded) {
