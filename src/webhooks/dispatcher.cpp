@@ -51,7 +51,8 @@ Dispatcher::Dispatcher(store::Store& store, EventHandler handler, const core::Cl
       clock_(clock),
       metrics_(metrics),
       options_(std::move(options)),
-      pool_(std::max<std::size_t>(1, options_.store_threads)) {
+      pool_(std::max<std::size_t>(1, options_.store_threads)),
+      throttles_(options_.retry_base, options_.retry_max) {
   if (options_.worker.empty()) options_.worker = worker_name();
 }
 
@@ -115,7 +116,7 @@ asio::awaitable<void> Dispatcher::handle_run(std::vector<store::ClaimedEvent> ru
       co_await fail(event, *failure);
       break;
     }
-    throttled_.erase(community);
+    throttles_.end(community);
     batch->handled.push_back({.event = std::move(event), .effects = std::move(std::get<0>(first)->value())});
     batch->changed.notify();
   }
@@ -141,8 +142,7 @@ asio::awaitable<void> Dispatcher::give_back(std::vector<store::ClaimedEvent> eve
 
 asio::awaitable<void> Dispatcher::fail(const store::ClaimedEvent& event, const Error& failure) {
   if (failure.code() == ErrorCode::kRateLimited) {
-    const int throttles = ++throttled_[event.community_id];
-    const auto not_before = clock_.now() + backoff(options_.retry_base, options_.retry_max, throttles - 1);
+    const auto not_before = clock_.now() + throttles_.next_wait(event.community_id);
     std::function<Result<void>()> defer = [this, event, not_before] {
       return store_.defer_inbox_event(event, not_before);
     };

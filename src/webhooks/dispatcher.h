@@ -41,7 +41,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -132,7 +131,7 @@ class Dispatcher {
   bool loop_running_ = false;  // guarded by loop_mutex_
   WakeSignal wake_;
   std::function<void()> replies_queued_;
-  std::map<std::string, int> throttled_;  // throttles in a row, per community being throttled; the loop only
+  ThrottleStreaks throttles_;  // the loop only
 };
 
 }  // namespace wik::webhooks

@@ -42,6 +42,7 @@ OutboxSender::OutboxSender(store::Store& store, ReplySender send, const core::Cl
       metrics_(metrics),
       options_(std::move(options)),
       pacer_(clock, options_.pacing),
+      throttles_(options_.retry_base, options_.retry_max),
       pool_(std::max<std::size_t>(1, options_.store_threads)) {}
 
 OutboxSender::~OutboxSender() {
@@ -79,13 +80,12 @@ asio::awaitable<void> OutboxSender::send(store::OutboxMessage message) {
     // The platform throttles this community (the Graph client refused to call inside its back-off
     // window, or the platform refused the call): not the reply's fault, so it waits without
     // spending an attempt — a long throttle never drops it — longer after each throttle in a row.
-    const int throttles = ++throttled_[message.community_id];
     const Deferral wait{.rule = PacingRule::kPlatformThrottle,
-                        .not_before = clock_.now() + backoff(options_.retry_base, options_.retry_max, throttles - 1)};
+                        .not_before = clock_.now() + throttles_.next_wait(message.community_id)};
     co_await defer(std::move(message), wait);
     co_return;
   }
-  throttled_.erase(message.community_id);
+  throttles_.end(message.community_id);
   std::string outcome = "sent";
   if (sent.ok()) {
     const auto accepted = std::chrono::steady_clock::now();

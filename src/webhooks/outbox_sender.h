@@ -29,7 +29,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <string>
 #include <cstddef>
 #include <functional>
@@ -92,7 +91,7 @@ class OutboxSender {
   http::MetricsRegistry& metrics_;
   OutboxOptions options_;
   ReplyPacer pacer_;  // used on the loop only
-  std::map<std::string, int> throttled_;  // throttles in a row, per community being throttled; the loop only
+  ThrottleStreaks throttles_;  // the loop only
   boost::asio::thread_pool pool_;
   std::atomic<bool> stopping_{false};
   WakeSignal wake_;

@@ -45,4 +45,8 @@ std::chrono::milliseconds backoff(std::chrono::milliseconds base, std::chrono::m
   return std::min(delay, max);
 }
 
+std::chrono::milliseconds ThrottleStreaks::next_wait(const std::string& community) {
+  return backoff(base_, max_, streaks_[community]++);
+}
+
 }  // namespace wik::webhooks
